@@ -1,0 +1,1 @@
+"""Pieces shared by every algorithm: distributions, policies, normalisation, MPI and its optimizer."""

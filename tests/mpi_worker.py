@@ -1,0 +1,79 @@
+"""Checks run on every rank under ``mpirun -n 2`` (see test_mpi.py); any failure exits non-zero."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from gymnasium import spaces
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_mpi_adam import NumpyAdam  # noqa: E402
+from test_running_mean_std import expected_stats  # noqa: E402
+
+from baselines_tf2.common import mpi_util  # noqa: E402
+from baselines_tf2.common.mpi_adam import MpiAdam, RanksOutOfSyncError  # noqa: E402
+from baselines_tf2.common.policies import MlpPolicy  # noqa: E402
+from baselines_tf2.common.running_mean_std import RunningMeanStd  # noqa: E402
+
+RANK, SIZE = mpi_util.rank(), mpi_util.size()
+
+
+def rank_batches(rank: int) -> list[np.ndarray]:
+    """Each rank's own data: different sizes and distributions per rank."""
+    rng = np.random.default_rng(100 + rank)
+    return [rng.normal(loc=rank * 3.0, scale=1.0 + rank, size=(n, 3)) for n in (5 + 7 * rank, 11)]
+
+
+def check_running_mean_std() -> None:
+    rms = RunningMeanStd(shape=(3,))
+    for batch in rank_batches(RANK):
+        rms.update(batch)
+    everything = np.concatenate([b for r in range(SIZE) for b in rank_batches(r)])
+    mean, var, count = expected_stats(everything, 1e-2)
+    np.testing.assert_allclose(rms.mean, mean, rtol=1e-6)
+    np.testing.assert_allclose(rms.var, var, rtol=1e-5)
+    assert abs(float(rms.count) - count) < 1e-9
+    stats = np.concatenate([rms.mean.numpy(), rms.std.numpy(), [float(rms.count)]])
+    gathered = mpi_util.allgather_object(stats.tobytes())
+    assert all(g == gathered[0] for g in gathered), "ranks disagree bit for bit"
+
+
+def check_mpi_adam() -> None:
+    var_list = [tf.Variable(np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2)), tf.Variable(np.ones(4, np.float32))]
+    adam = MpiAdam(var_list, check_every=1)
+    ref = NumpyAdam(adam.getflat())
+    rng = np.random.default_rng(0)  # same stream on every rank: each rank takes its own slice
+    for step in range(20):
+        all_grads = rng.normal(size=(SIZE, 10)).astype(np.float32)
+        adam.update(all_grads[RANK], 1e-2 * (1 + step % 3))
+        ref.update(all_grads.astype(np.float64).mean(axis=0), 1e-2 * (1 + step % 3))
+    np.testing.assert_allclose(adam.getflat(), ref.theta, rtol=1e-5, atol=1e-6)
+    gathered = mpi_util.allgather_object(adam.getflat().tobytes())
+    assert all(g == gathered[0] for g in gathered), "ranks diverged"
+    adam.check_synced()
+
+
+def check_sync() -> None:
+    tf.random.set_seed(RANK)  # every rank starts from different weights
+    pi = MlpPolicy(spaces.Box(-1, 1, (4,)), spaces.Discrete(3))
+    adam = MpiAdam(pi.trainable_variables)
+    try:
+        adam.check_synced()
+    except RanksOutOfSyncError:
+        pass
+    else:
+        raise AssertionError("check_synced did not notice ranks that differ")
+    root = mpi_util.broadcast(adam.getflat())
+    adam.sync()
+    np.testing.assert_array_equal(adam.getflat(), root)
+    adam.check_synced()
+
+
+CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync}
+
+if __name__ == "__main__":
+    assert SIZE == 2, f"expected 2 ranks, got {SIZE}"
+    CHECKS[sys.argv[1]]()
+    print(f"rank {RANK}: {sys.argv[1]} OK", flush=True)

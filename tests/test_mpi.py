@@ -1,0 +1,52 @@
+"""MPI behaviour: real ``mpirun -n 2`` runs of tests/mpi_worker.py, and the size-1 fallback."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from baselines_tf2.common import mpi_util
+from conftest import REPO, run_mpi
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("check", ["rms", "adam", "sync"])
+def test_under_mpirun_two_ranks(check):
+    proc = run_mpi(["tests/mpi_worker.py", check])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"rank 0: {check} OK" in proc.stdout and f"rank 1: {check} OK" in proc.stdout
+
+
+def test_single_process_is_a_size_one_world():
+    assert mpi_util.size() == 1 and mpi_util.rank() == 0
+    x = np.arange(4.0)
+    np.testing.assert_array_equal(mpi_util.allreduce_sum(x), x)
+    np.testing.assert_array_equal(mpi_util.allreduce_mean(x), x)
+    np.testing.assert_array_equal(mpi_util.broadcast(x), x)
+    assert mpi_util.allgather_object("a") == ["a"] and mpi_util.bcast_object(3) == 3
+
+
+def test_serial_comm_behaves_like_one_rank():
+    comm = mpi_util.SerialComm()
+    x, out = np.array([1.0, 2.0]), np.zeros(2)
+    mpi_util.get_comm(comm).Allreduce(x, out)
+    np.testing.assert_array_equal(out, x)
+    assert mpi_util.size(comm) == 1 and mpi_util.allgather_object(5, comm) == [5]
+
+
+BROKEN_MPI = "import sys; sys.modules['mpi4py'] = None\nfrom baselines_tf2.common import mpi_util\nprint(mpi_util.size(), mpi_util.MPI_AVAILABLE)"
+
+
+def test_broken_mpi_falls_back_to_one_process_with_a_warning():
+    proc = subprocess.run([sys.executable, "-c", BROKEN_MPI], cwd=REPO, capture_output=True, text=True, env={"PATH": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1", "False"]
+    assert "running as a single process" in proc.stderr
+
+
+def test_broken_mpi_under_a_launcher_is_an_error():
+    env = {"PATH": "", "OMPI_COMM_WORLD_SIZE": "2"}
+    proc = subprocess.run([sys.executable, "-c", BROKEN_MPI], cwd=REPO, capture_output=True, text=True, env=env)
+    assert proc.returncode != 0
+    assert "started by mpirun but mpi4py/MPI failed to load" in proc.stderr
