@@ -1,12 +1,11 @@
-"""Command-line entry point (Baselines' ``run.py``); training lands with the pposgd learner."""
+"""Train or play a PPO agent: ``[mpirun -n N] python run.py --alg ppo --env Hopper-v5``.
+
+See ``python run.py --help`` and the README; the logic lives in ``baselines_tf2.cli``.
+"""
 
 import sys
 
-USAGE = """usage: [mpirun -n N] python run.py --alg ppo --env ENV_ID [options]
-
-The PPO learner is not merged yet; the core library (baselines_tf2.common) is importable.
-"""
+from baselines_tf2.cli import main
 
 if __name__ == "__main__":
-    sys.stderr.write(USAGE)
-    sys.exit(2)
+    sys.exit(main())

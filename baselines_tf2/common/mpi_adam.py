@@ -44,6 +44,9 @@ class MpiAdam(tf.Module):
         beta1, beta2, epsilon: Adam's constants.
         scale_grad_by_procs: divide the summed gradient by the number of ranks (average).
         comm: MPI communicator (default: all ranks).
+        max_grad_norm: if set, the averaged gradient is rescaled to at most this global L2 norm
+            before the step (PPO2's ``max_grad_norm``); the same on any number of ranks.
+        check_every: :meth:`update` calls :meth:`check_synced` every this many steps (0: never).
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class MpiAdam(tf.Module):
         epsilon: float = 1e-8,
         scale_grad_by_procs: bool = True,
         comm: Any = None,
+        max_grad_norm: float | None = None,
         check_every: int = 100,
     ) -> None:
         super().__init__(name="MpiAdam")
@@ -63,6 +67,7 @@ class MpiAdam(tf.Module):
         self.scale_grad_by_procs = scale_grad_by_procs
         self.comm = comm
         self.check_every = check_every
+        self.max_grad_norm = max_grad_norm
         self.size = num_elements(self.var_list)
         self.m = tf.Variable(tf.zeros([self.size], tf.float32), trainable=False, name="m")
         self.v = tf.Variable(tf.zeros([self.size], tf.float32), trainable=False, name="v")
@@ -78,8 +83,14 @@ class MpiAdam(tf.Module):
             input_signature=[tf.TensorSpec([self.size], tf.float32)],
         )
 
-    def apply_gradient(self, flat_grad: tf.Tensor, stepsize: tf.Tensor) -> None:
-        """One Adam step from an already averaged flat gradient; graph-safe, no MPI."""
+    def apply_gradient(self, flat_grad: tf.Tensor, stepsize: tf.Tensor) -> tf.Tensor:
+        """One Adam step from an already averaged flat gradient; graph-safe, no MPI.
+
+        Returns the gradient's global norm before any clipping.
+        """
+        norm = tf.norm(flat_grad)
+        if self.max_grad_norm:
+            flat_grad = flat_grad * tf.minimum(1.0, self.max_grad_norm / tf.maximum(norm, 1e-12))
         t = tf.cast(self.t.assign_add(1), tf.float32)
         a = stepsize * tf.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
         m = self.m.assign(self.beta1 * self.m + (1.0 - self.beta1) * flat_grad)
@@ -88,6 +99,7 @@ class MpiAdam(tf.Module):
         sizes = [int(np.prod(var.shape)) for var in self.var_list]
         for var, piece in zip(self.var_list, tf.split(step, sizes)):
             var.assign_add(tf.reshape(piece, var.shape))
+        return norm
 
     def update(self, flat_grad: np.ndarray | tf.Tensor, stepsize: float) -> None:
         """Average ``flat_grad`` over ranks (collective), then take one Adam step of ``stepsize``."""

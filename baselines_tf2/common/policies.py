@@ -72,10 +72,9 @@ class Policy(tf.Module):
         self.ac_space = ac_space
         self.pdtype = make_pdtype(ac_space)
         self.ob_dtype = ob_dtype
-        self._act_fn = tf.function(
-            self._act_graph,
-            input_signature=[tf.TensorSpec([], tf.bool), tf.TensorSpec([None, *ob_space.shape], ob_dtype)],
-        )
+        ob_spec = tf.TensorSpec([None, *ob_space.shape], ob_dtype)
+        self._act_fn = tf.function(self._act_graph, input_signature=[tf.TensorSpec([], tf.bool), ob_spec])
+        self._forward_fn = tf.function(self.forward, input_signature=[ob_spec])
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Flat distribution parameters ``[batch, *param_shape]`` and ``vpred`` ``[batch]``."""
@@ -89,6 +88,11 @@ class Policy(tf.Module):
     def value(self, ob: tf.Tensor) -> tf.Tensor:
         """``vpred`` ``[batch]`` only."""
         return self.forward(ob)[1]
+
+    def forward_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`forward` as one compiled call on a NumPy batch; returns NumPy arrays."""
+        pdparam, vpred = self._forward_fn(np.asarray(obs, dtype=self.ob_dtype.as_numpy_dtype))
+        return pdparam.numpy(), vpred.numpy()
 
     def _act_graph(self, stochastic: tf.Tensor, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         pd, vpred = self(ob)

@@ -1,0 +1,250 @@
+"""``run.py``: Baselines' command line, typed. Parse flags -> preset for (alg, env type) -> learn().
+
+Any ``learn()`` keyword can be given as ``--name value``; the value is converted with the type of
+its default (int, float, bool, str; schedules take a number), never ``eval``-ed. Errors in the
+user's input end the program with one line on stderr and a non-zero exit code (``--debug`` shows
+the traceback); under ``mpirun`` an error on any rank aborts the whole job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+import traceback
+from functools import partial
+from typing import Any, NoReturn, Sequence
+
+from baselines_tf2.common import mpi_util
+from baselines_tf2.common.tf_util import configure_threads
+from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError
+
+__all__ = ["build_parser", "main"]
+
+NETWORKS = ("mlp", "cnn", "cnn_small")
+# learn() keywords that run.py sets from its own flags (or that make no sense on a command line).
+_RESERVED = {"env", "policy_fn", "callback", "comm", "seed", "log_path", "save_path", "load_path", "save_interval",
+             "num_env", "max_timesteps"}  # fmt: skip
+_POLICY_KWARGS = {"hid_size": 64, "num_hid_layers": 2}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_number(text: str) -> int:
+    """Integers written as ``1000000`` or ``1e6``."""
+    value = float(text)
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The typed flags of run.py (``learn()`` keywords are parsed separately)."""
+    from baselines_tf2.common.envs import ENV_TYPES  # noqa: PLC0415
+    from baselines_tf2.ppo.defaults import ALGS  # noqa: PLC0415
+
+    p = _Parser(prog="run.py", description="Train or play a PPO agent (Baselines' run.py). "
+                "Any learn() keyword may be added as --name value.")  # fmt: skip
+    p.add_argument("--alg", default="ppo", choices=ALGS, help="ppo: the paper's settings; ppo1/ppo2: Baselines' defaults")
+    p.add_argument("--env", default="CartPole-v1", help="gymnasium environment id")
+    p.add_argument("--env_type", default=None, choices=ENV_TYPES, help="override the type detected from the id")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num_timesteps", type=_positive_number, default=1_000_000, help="total over all ranks (0: no training)")
+    p.add_argument("--network", default=None, choices=NETWORKS, help="default: mlp, or cnn for Atari")
+    p.add_argument("--num_env", type=int, default=None, help="env copies per MPI rank (default from the preset)")
+    p.add_argument("--reward_scale", type=float, default=1.0, help="constant reward multiplier")
+    p.add_argument("--save_path", default=None, help="checkpoint folder")
+    p.add_argument("--load_path", default=None, help="checkpoint folder or prefix to resume from or play")
+    p.add_argument("--log_path", default=None, help="folder for progress.csv, TensorBoard and monitor files")
+    p.add_argument("--save_interval", type=int, default=0, help="save every N iterations (0: only at the end)")
+    p.add_argument("--play", action="store_true", help="after training (or with --num_timesteps 0), run deterministic episodes")
+    p.add_argument("--play_episodes", type=int, default=5, help="episodes for --play")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    return p
+
+
+def _learn_defaults() -> dict[str, Any]:
+    from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
+
+    params = inspect.signature(learn).parameters
+    defaults = {n: p.default for n, p in params.items() if p.kind is p.KEYWORD_ONLY and n not in _RESERVED}
+    return {**defaults, **_POLICY_KWARGS}
+
+
+def _convert(name: str, text: str, default: Any) -> Any:
+    """``text`` as the type of ``default`` (schedules and floats: float; bools: true/false)."""
+    try:
+        if isinstance(default, bool):
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return _positive_number(text) if text.strip() else int(text)
+        if isinstance(default, str):
+            return text
+        return float(text)
+    except (ValueError, argparse.ArgumentTypeError):
+        kind = "true/false" if isinstance(default, bool) else type(default).__name__ if not callable(default) else "float"
+        raise ConfigError(f"--{name} expects a {kind}, got {text!r}") from None
+
+
+def parse_extra(tokens: Sequence[str]) -> dict[str, Any]:
+    """``--name value`` / ``--name=value`` pairs for learn()/policy keywords, typed by their defaults."""
+    valid = _learn_defaults()
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token.startswith("--"):
+            raise ConfigError(f"unexpected argument {token!r}")
+        name, _, value = token[2:].partition("=")
+        if name not in valid:
+            raise ConfigError(f"unknown flag --{name}; valid learn() flags: {', '.join(sorted(valid))}")
+        if not _:
+            if i + 1 >= len(tokens):
+                raise ConfigError(f"--{name} needs a value")
+            value = tokens[i + 1]
+            i += 1
+        out[name] = _convert(name, value, valid[name])
+        i += 1
+    return out
+
+
+def _settings(args: argparse.Namespace, extra: dict[str, Any], env_type: str) -> dict[str, Any]:
+    from baselines_tf2.ppo.defaults import preset  # noqa: PLC0415
+
+    settings = preset(args.alg, env_type)
+    settings.update(hid_size=64, num_hid_layers=2)
+    settings.update(extra)
+    if args.network:
+        settings["network"] = args.network
+    if args.num_env is not None:
+        settings["num_env"] = args.num_env
+    return settings
+
+
+def _policy_fn(settings: dict[str, Any]):
+    from baselines_tf2.common.policies import CnnPolicy, MlpPolicy  # noqa: PLC0415
+
+    network = settings.pop("network")
+    hid_size, num_hid_layers = settings.pop("hid_size"), settings.pop("num_hid_layers")
+    if network == "mlp":
+        return partial(MlpPolicy, hid_size=hid_size, num_hid_layers=num_hid_layers), network
+    return partial(CnnPolicy, kind="large" if network == "cnn" else "small"), network
+
+
+def _run_config(args: argparse.Namespace, env_type: str, network: str, settings: dict[str, Any]) -> dict[str, Any]:
+    return {"alg": args.alg, "env": args.env, "env_type": env_type, "network": network,
+            "hid_size": settings.get("hid_size"), "num_hid_layers": settings.get("num_hid_layers")}  # fmt: skip
+
+
+def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
+    from baselines_tf2.common.checkpoint import read_run_config, resolve_checkpoint  # noqa: PLC0415
+
+    resolve_checkpoint(load_path)
+    saved = read_run_config(load_path)
+    if saved is None:
+        return
+    for key in ("env", "network", "hid_size", "num_hid_layers"):
+        if saved.get(key) != config.get(key):
+            raise CheckpointError(f"checkpoint {load_path} was trained with {key}={saved.get(key)!r}, not {config.get(key)!r}")
+
+
+def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
+    """Everything after parsing: build, train and/or play. Returns the exit code."""
+    from baselines_tf2.common.checkpoint import atomic_write_json, restore  # noqa: PLC0415
+    from baselines_tf2.common.envs import env_type_of, make_env, make_vec_env  # noqa: PLC0415
+    from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
+    from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
+
+    rank = mpi_util.rank()
+    env_type = args.env_type or env_type_of(args.env)
+    settings = _settings(args, extra, env_type)
+    config = _run_config(args, env_type, settings["network"], settings)
+    policy_fn, network = _policy_fn(settings)
+    num_env = settings.pop("num_env")
+    if args.num_timesteps < 0 or args.num_env is not None and args.num_env <= 0 or args.save_interval < 0:
+        raise ConfigError("--num_timesteps and --save_interval must be >= 0 and --num_env > 0")
+    if args.num_timesteps == 0 and not args.play:
+        raise ConfigError("--num_timesteps 0 trains nothing; add --play to run the loaded policy")
+    if args.play and args.num_timesteps == 0 and not args.load_path:
+        raise ConfigError("--play with --num_timesteps 0 needs --load_path")
+    if args.load_path:
+        _check_compatible(args.load_path, config)
+    if rank == 0:
+        _print_settings(args, env_type, network, num_env, settings)
+        if args.save_path:
+            atomic_write_json(os.path.join(args.save_path, "run.json"), config)
+
+    if args.num_timesteps > 0:
+        log_dir = os.path.join(args.log_path, "monitor") if args.log_path else None
+        env = make_vec_env(args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type)
+        policy = learn(
+            env, policy_fn, max_timesteps=args.num_timesteps, num_env=num_env, seed=args.seed, log_path=args.log_path,
+            save_path=args.save_path, load_path=args.load_path, save_interval=args.save_interval, **settings,
+        )  # fmt: skip
+        env.close()
+    else:
+        eval_env = make_env(args.env, train=False, env_type=env_type)
+        policy = policy_fn(eval_env.observation_space, eval_env.action_space)
+        restore(args.load_path, policy=policy)
+        eval_env.close()
+
+    if args.play and rank == 0:
+        eval_env = make_env(args.env, train=False, env_type=env_type)
+        returns = run_episodes(policy, eval_env, args.play_episodes, seed=args.seed + 12345)
+        eval_env.close()
+        for i, ret in enumerate(returns):
+            print(f"episode {i + 1}: return {ret:.2f}")
+        print(f"mean return over {len(returns)} episodes: {sum(returns) / len(returns):.2f}")
+    return 0
+
+
+def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_env: int, settings: dict[str, Any]) -> None:
+    ranks = mpi_util.size()
+    print(f"baselines_tf2: --alg {args.alg} on {args.env} ({env_type}), network {network}, "
+          f"{ranks} rank(s) x {num_env} env(s), {args.num_timesteps} timesteps, seed {args.seed}")  # fmt: skip
+    for key in sorted(settings):
+        print(f"  {key:26s} {settings[key]!r}")
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if mpi_util.size() > 1:
+        configure_threads(1, 1)  # one TF thread pool per rank: ranks already fill the cores
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    debug = args.debug
+    try:
+        return run(args, parse_extra(rest))
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted", debug, collective=False)
+    except ConfigError as exc:
+        return _fail(2, str(exc), debug, collective=True)
+    except (CheckpointError, TrainingDivergedError) as exc:
+        return _fail(1, str(exc), debug, collective=True)
+    except Exception as exc:  # noqa: BLE001 (the one place that turns crashes into one line)
+        return _fail(1, f"{type(exc).__name__}: {exc}", debug, collective=False)
+
+
+def _fail(code: int, message: str, debug: bool, *, collective: bool) -> int:
+    """Print one line (rank 0 only for errors every rank hits), then end every rank."""
+    rank, size = mpi_util.rank(), mpi_util.size()
+    if debug:
+        traceback.print_exc()
+    if not collective or rank == 0:
+        where = f" (rank {rank})" if size > 1 else ""
+        sys.stderr.write(f"run.py: error{where}: {message.splitlines()[0] if message else 'unknown error'}\n")
+        sys.stderr.flush()
+    if size > 1:
+        mpi_util.abort(code)
+    return code

@@ -1,0 +1,115 @@
+"""Saving and restoring training state with ``tf.train.Checkpoint``.
+
+Saves go through ``tf.train.CheckpointManager``: every save writes a *new* ``ckpt-N`` file set and
+only then atomically rewrites the small ``checkpoint`` index file, so an interrupted or failing
+save never damages an earlier checkpoint. Restores accept a checkpoint folder (its latest
+checkpoint) or one checkpoint prefix, and turn every failure into a one-line
+:class:`~baselines_tf2.errors.CheckpointError`.
+
+A ``run.json`` beside the checkpoints records what is needed to rebuild the same policy (env id,
+network, spaces) so that ``--play`` and ``--load_path`` can say what does not match.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+import tensorflow as tf
+
+from baselines_tf2.errors import CheckpointError
+
+__all__ = ["Checkpointer", "TrainState", "atomic_write_json", "read_run_config", "resolve_checkpoint", "restore"]
+
+RUN_CONFIG = "run.json"
+
+
+class TrainState(tf.Module):
+    """Counters and RNG state that make a resumed run continue where it stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(name="train_state")
+        self.timesteps = tf.Variable(0, dtype=tf.int64, trainable=False, name="timesteps")
+        self.episodes = tf.Variable(0, dtype=tf.int64, trainable=False, name="episodes")
+        self.iters = tf.Variable(0, dtype=tf.int64, trainable=False, name="iters")
+        self.rng_states = tf.Variable("", dtype=tf.string, trainable=False, name="rng_states")
+
+
+class Checkpointer:
+    """Periodic saves of ``objects`` into ``directory`` (keeps the newest ``max_to_keep``).
+
+    With ``directory=None`` (or ``enabled=False``, on ranks other than 0) saves do nothing.
+    """
+
+    def __init__(self, directory: str | None, *, enabled: bool = True, max_to_keep: int = 5, **objects: Any) -> None:
+        self.checkpoint = tf.train.Checkpoint(**objects)
+        self.directory = directory
+        self.manager = None
+        if enabled and directory:
+            os.makedirs(directory, exist_ok=True)
+            self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep)
+
+    def save(self, step: int) -> str | None:
+        """Write ``ckpt-<step>``; returns its prefix (``None`` when disabled)."""
+        if self.manager is None:
+            return None
+        return self.manager.save(checkpoint_number=step)
+
+
+def resolve_checkpoint(path: str) -> str:
+    """The checkpoint prefix that ``path`` (a folder or a prefix) names, or CheckpointError."""
+    if os.path.isdir(path):
+        try:
+            prefix = tf.train.latest_checkpoint(path)
+        except (tf.errors.OpError, ValueError) as exc:
+            raise CheckpointError(f"cannot read the checkpoint index in {path}: {_first_line(exc)}") from None
+        if prefix is None:
+            raise CheckpointError(f"no checkpoint found in {path}")
+        return prefix
+    if os.path.exists(path + ".index"):
+        return path
+    raise CheckpointError(f"no checkpoint at {path}")
+
+
+def restore(path: str, **objects: Any) -> str:
+    """Restore ``objects`` from the checkpoint at ``path``; returns the prefix used.
+
+    Every object given must be found in the checkpoint with matching shapes.
+    """
+    prefix = resolve_checkpoint(path)
+    try:
+        status = tf.train.Checkpoint(**objects).read(prefix)
+        status.assert_existing_objects_matched()
+    except (tf.errors.OpError, ValueError, AssertionError) as exc:
+        raise CheckpointError(f"cannot restore {prefix}: {_first_line(exc)}") from None
+    return prefix
+
+
+def atomic_write_json(path: str, data: dict) -> None:
+    """Write ``data`` as JSON to ``path`` via a temporary file and a rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def read_run_config(path: str) -> dict | None:
+    """The ``run.json`` of the checkpoint folder holding ``path``, if any."""
+    directory = path if os.path.isdir(path) else os.path.dirname(path)
+    config_path = os.path.join(directory, RUN_CONFIG)
+    if not os.path.exists(config_path):
+        return None
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"cannot read {config_path}: {exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,151 @@
+"""Building environments: env-type detection, single envs with their wrappers, vector envs per rank.
+
+* :func:`env_type_of` tells MuJoCo, classic control, Box2D and Atari apart from the registered
+  entry point (``ALE/...-v5`` and ``...NoFrameskip-v4`` are both Atari).
+* :func:`make_env` builds one copy: a :class:`~baselines_tf2.common.monitor.Monitor` where the
+  true episode return is visible, Atari preprocessing for Atari ids, an optional constant reward
+  multiplier (Baselines' ``--reward_scale``), and ``ClipAction`` for ``Box`` actions (the Gaussian
+  policy's samples are unbounded; the sample, not the clipped action, is what is trained on).
+* :func:`make_vec_env` puts ``num_env`` copies in a gymnasium ``SyncVectorEnv`` with
+  ``AutoresetMode.SAME_STEP``: the step that ends an episode returns the next episode's first
+  observation and puts the last one in ``info["final_obs"]`` (needed to bootstrap truncations).
+  Copy ``i`` of rank ``r`` is seeded ``seed + 10000 * r + i``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from typing import Callable
+
+import gymnasium as gym
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+from baselines_tf2.common.atari_wrappers import wrap_atari
+from baselines_tf2.common.monitor import Monitor, has_monitor
+from baselines_tf2.errors import ConfigError
+
+__all__ = ["ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "make_env", "make_vec_env", "single_env_as_vec"]
+
+ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
+
+_registered_ale = False
+
+
+def _register_atari() -> None:
+    """Register the ALE ids with gymnasium (ale-py ships the ROMs)."""
+    global _registered_ale
+    if not _registered_ale:
+        import ale_py  # noqa: PLC0415 (only needed for Atari; registers its envs)
+
+        gym.register_envs(ale_py)
+        _registered_ale = True
+
+
+def _spec(env_id: str) -> gym.envs.registration.EnvSpec:
+    _register_atari()
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error:
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ConfigError(f"unknown environment id {env_id!r}{hint}") from None
+
+
+def env_type_of(env_id: str) -> str:
+    """One of :data:`ENV_TYPES`, from the module that implements ``env_id``."""
+    entry_point = _spec(env_id).entry_point
+    module = entry_point if isinstance(entry_point, str) else getattr(entry_point, "__module__", "")
+    for marker, kind in (("mujoco", "mujoco"), ("classic_control", "classic_control"), ("box2d", "box2d"), ("ale_py", "atari")):
+        if marker in module:
+            return kind
+    return "other"
+
+
+def env_seeds(seed: int, rank: int, num_env: int) -> list[int]:
+    """Baselines' per-copy seeds: ``seed + 10000 * rank + subrank``."""
+    return [seed + 10000 * rank + i for i in range(num_env)]
+
+
+def make_env(
+    env_id: str,
+    *,
+    train: bool = True,
+    monitor_file: str | None = None,
+    reward_scale: float = 1.0,
+    env_type: str | None = None,
+) -> gym.Env:
+    """One environment copy with the wrappers described in the module docstring.
+
+    Args:
+        env_id: a registered gymnasium id.
+        train: for Atari, add the training-only wrappers (life loss ends an episode, reward sign).
+        monitor_file: where the Monitor writes its CSV (``None``: in memory only).
+        reward_scale: constant multiplier of the training reward (after the Monitor, so the
+            recorded score is the true one).
+        env_type: overrides :func:`env_type_of`.
+    """
+    kind = env_type or env_type_of(env_id)
+    if kind not in ENV_TYPES:
+        raise ConfigError(f"unknown env_type {kind!r}; choose from {', '.join(ENV_TYPES)}")
+
+    def monitor(env: gym.Env) -> gym.Env:
+        return Monitor(env, monitor_file)
+
+    try:
+        if kind == "atari":
+            _register_atari()
+            env = wrap_atari(gym.make(env_id, frameskip=1), train=train, monitor=monitor)
+        else:
+            env = monitor(gym.make(env_id))
+    except gym.error.DependencyNotInstalled as exc:
+        raise ConfigError(f"{env_id} needs an extra package: {exc}") from None
+    if reward_scale != 1.0:
+        env = gym.wrappers.TransformReward(env, lambda r: r * reward_scale)
+    if isinstance(env.action_space, gym.spaces.Box):
+        env = gym.wrappers.ClipAction(env)
+    return env
+
+
+def make_vec_env(
+    env_id: str,
+    num_env: int,
+    *,
+    rank: int = 0,
+    train: bool = True,
+    log_dir: str | None = None,
+    reward_scale: float = 1.0,
+    env_type: str | None = None,
+) -> SyncVectorEnv:
+    """``num_env`` copies of ``env_id`` for one MPI rank, auto-resetting in the same step.
+
+    Monitor files go to ``{log_dir}/{rank}.{i}.monitor.csv`` when ``log_dir`` is given. Seed the
+    copies with ``env.reset(seed=env_seeds(seed, rank, num_env))``.
+    """
+    if num_env < 1:
+        raise ConfigError(f"num_env must be >= 1, got {num_env}")
+    kind = env_type or env_type_of(env_id)
+
+    def thunk(i: int) -> Callable[[], gym.Env]:
+        path = os.path.join(log_dir, f"{rank}.{i}") if log_dir else None
+        return lambda: make_env(env_id, train=train, monitor_file=path, reward_scale=reward_scale, env_type=kind)
+
+    return SyncVectorEnv([thunk(i) for i in range(num_env)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
+
+
+def single_env_as_vec(env: gym.Env) -> SyncVectorEnv:
+    """Wrap a user's single env as a one-copy vector env (adding a Monitor if it has none)."""
+    wrapped = env if has_monitor(env) else Monitor(env)
+    return SyncVectorEnv([lambda: wrapped], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
+
+
+def check_vec_env(env: gym.vector.VectorEnv) -> None:
+    """Reject vector envs whose autoreset mode the rollout cannot use."""
+    mode = env.metadata.get("autoreset_mode")
+    if mode != AutoresetMode.SAME_STEP:
+        raise ConfigError(
+            f"vector env autoreset mode is {mode}; build it with autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP "
+            "(make_vec_env does) so that every step is a real transition and final observations are in info"
+        )
+    if not isinstance(env.single_observation_space, gym.spaces.Box):
+        raise ConfigError(f"observation space {env.single_observation_space} is not supported (need a Box)")

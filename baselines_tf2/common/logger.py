@@ -1,0 +1,102 @@
+"""Per-iteration logging on rank 0: a stdout table, ``progress.csv`` and TensorBoard scalars.
+
+The same keys go to all three. Other ranks get a logger whose methods do nothing, so the learner
+never asks "am I rank 0?". ``progress.csv`` follows Baselines: one row per iteration; when a new key
+appears the file is rewritten with the wider header.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+from typing import Mapping, TextIO
+
+import tensorflow as tf
+
+__all__ = ["Logger", "format_table"]
+
+
+def _fmt(value: float | int | str) -> str:
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
+            return f"{value:.3g}"
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+    return str(value)
+
+
+def format_table(values: Mapping[str, float | int | str]) -> str:
+    """Baselines-style two-column box of ``key | value`` lines."""
+    rows = [(k, _fmt(v)) for k, v in values.items()]
+    kw = max((len(k) for k, _ in rows), default=0)
+    vw = max((len(v) for _, v in rows), default=0)
+    line = "-" * (kw + vw + 7)
+    body = [f"| {k:<{kw}} | {v:>{vw}} |" for k, v in rows]
+    return "\n".join([line, *body, line])
+
+
+class Logger:
+    """Writes one record per iteration.
+
+    Args:
+        log_dir: folder for ``progress.csv`` and ``tb/`` (``None``: stdout only).
+        enabled: ``False`` makes every method a no-op (ranks other than 0).
+        stdout: where the table goes (``None`` for no table, e.g. under a progress bar test).
+    """
+
+    def __init__(self, log_dir: str | None, *, enabled: bool = True, stdout: TextIO | None = sys.stdout) -> None:
+        self.enabled = enabled
+        self.log_dir = log_dir
+        self.stdout = stdout
+        self._keys: list[str] = []
+        self._rows: list[dict[str, object]] = []
+        self._csv_path = None
+        self._writer = None
+        if enabled and log_dir:
+            os.makedirs(log_dir, exist_ok=True)
+            self._csv_path = os.path.join(log_dir, "progress.csv")
+            self._writer = tf.summary.create_file_writer(os.path.join(log_dir, "tb"))
+
+    def log(self, step: int, values: Mapping[str, float | int]) -> None:
+        """Record ``values`` for the iteration that ends at ``step`` total timesteps."""
+        if not self.enabled:
+            return
+        if self.stdout is not None:
+            self.stdout.write(format_table(values) + "\n")
+            self.stdout.flush()
+        if self._csv_path is not None:
+            self._append_csv(values)
+        if self._writer is not None:
+            with self._writer.as_default(step=step):
+                for key, value in values.items():
+                    if isinstance(value, (int, float)):
+                        tf.summary.scalar(key, float(value))
+            self._writer.flush()
+
+    def _append_csv(self, values: Mapping[str, float | int]) -> None:
+        self._rows.append(dict(values))
+        new_keys = [k for k in values if k not in self._keys]
+        if new_keys:
+            self._keys.extend(new_keys)
+            rows, mode = self._rows, "w"
+        else:
+            rows, mode = self._rows[-1:], "a"
+        with open(self._csv_path, mode, newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=self._keys, restval="")
+            if mode == "w":
+                writer.writeheader()
+            writer.writerows(rows)
+
+    def info(self, message: str) -> None:
+        """A free-form line on stdout (rank 0 only)."""
+        if self.enabled and self.stdout is not None:
+            self.stdout.write(message + "\n")
+            self.stdout.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,15 @@
+"""Errors that mean "the user asked for something we cannot do"; the CLI prints them as one line."""
+
+__all__ = ["ConfigError", "CheckpointError", "TrainingDivergedError"]
+
+
+class ConfigError(ValueError):
+    """A bad flag, keyword value, environment id or incompatible combination."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, unreadable, or does not fit the policy being built."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """NaN or Inf appeared in a loss or in the parameters; nothing was saved from that state."""

@@ -1,0 +1,47 @@
+"""Generalised advantage estimation, GAE(lambda) (Schulman et al. 2016), in NumPy.
+
+With ``delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_t) - V(s_t)``::
+
+    A_t = delta_t + gamma * lambda * (1 - done_t) * A_{t+1}
+    R_t = A_t + V(s_t)                      (the value target, "tdlamret")
+
+``done_t`` marks an episode that ended at step t (terminated *or* truncated). A truncated episode
+is not a death: the rollout has already added ``gamma * V(final observation)`` to its last reward,
+so cutting the recursion there bootstraps correctly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["gae"]
+
+
+def gae(
+    rewards: np.ndarray,
+    vpreds: np.ndarray,
+    dones: np.ndarray,
+    last_vpreds: np.ndarray,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Advantages and value targets.
+
+    Args:
+        rewards, vpreds, dones: ``[T, N]`` (time-major, one column per env copy).
+        last_vpreds: ``[N]``, V of the observation after the last step.
+        gamma, lam: discount and GAE lambda.
+
+    Returns:
+        ``(adv, tdlamret)``, both float32 ``[T, N]``.
+    """
+    horizon = len(rewards)
+    adv = np.zeros(rewards.shape, np.float64)
+    nonterminal = 1.0 - dones.astype(np.float64)
+    next_values = np.concatenate([vpreds[1:], last_vpreds[None]], axis=0)
+    deltas = rewards + gamma * next_values * nonterminal - vpreds
+    lastgaelam = np.zeros(rewards.shape[1:], np.float64)
+    for t in reversed(range(horizon)):
+        lastgaelam = deltas[t] + gamma * lam * nonterminal[t] * lastgaelam
+        adv[t] = lastgaelam
+    return adv.astype(np.float32), (adv + vpreds).astype(np.float32)

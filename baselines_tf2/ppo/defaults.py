@@ -1,0 +1,68 @@
+"""Hyperparameter presets: the paper's (``--alg ppo``) and Baselines' PPO1/PPO2 defaults.
+
+Each preset is a dict of :func:`~baselines_tf2.ppo.pposgd.learn` keywords plus ``network`` and
+``num_env``. Continuous-control and classic-control tasks share the "mlp" family (the paper's
+Table 3); Atari games the "atari" family (Table 5). Values: ``shared/reference`` and the papers.
+
+=================  ======================================  =========================================
+preset             MuJoCo / classic control (mlp)          Atari
+=================  ======================================  =========================================
+ppo (paper)        T=2048, Adam 3e-4, 10 epochs, mb 64,    8 actors, T=128, 3 epochs, mb 256,
+                   gamma .99, lambda .95, eps .2, c2=0     Adam 2.5e-4*alpha, eps 0.1*alpha, c1=1,
+                                                           c2=.01, alpha linear 1 -> 0
+ppo1 (Baselines)   as paper + linear schedule, Adam eps    T=256, eps .2, c2=.01, 4 epochs, 1e-3,
+                   1e-5                                    mb 64, linear schedule
+ppo2 (Baselines)   as paper + lr 3e-4*f, vf_coef .5,       8 envs, T=128, 4 epochs, mb 256,
+                   max_grad_norm .5, clipped value loss,   lr 2.5e-4*f, eps 0.1*f, vf_coef .5,
+                   reward scaling                          max_grad_norm .5, clipped value loss
+=================  ======================================  =========================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from baselines_tf2.common.schedules import LinearAnneal
+from baselines_tf2.errors import ConfigError
+
+__all__ = ["ALGS", "preset"]
+
+ALGS = ("ppo", "ppo1", "ppo2")
+
+
+_MLP_PAPER: dict[str, Any] = dict(
+    network="mlp", num_env=1, timesteps_per_actorbatch=2048, optim_stepsize=3e-4, optim_epochs=10, optim_batchsize=64,
+    gamma=0.99, lam=0.95, clip_param=0.2, entcoeff=0.0, vf_coef=1.0, schedule="constant", adam_epsilon=1e-5,
+    vf_clip=False, max_grad_norm=0.0, normalize_rewards=False,
+)  # fmt: skip
+
+_PRESETS: dict[tuple[str, str], dict[str, Any]] = {
+    ("ppo", "mlp"): _MLP_PAPER,
+    ("ppo", "atari"): dict(
+        network="cnn", num_env=8, timesteps_per_actorbatch=128, optim_stepsize=2.5e-4, optim_epochs=3,
+        optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=0.1, entcoeff=0.01, vf_coef=1.0, schedule="linear",
+        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False,
+    ),
+    ("ppo1", "mlp"): dict(_MLP_PAPER, schedule="linear"),
+    ("ppo1", "atari"): dict(
+        network="cnn", num_env=1, timesteps_per_actorbatch=256, optim_stepsize=1e-3, optim_epochs=4,
+        optim_batchsize=64, gamma=0.99, lam=0.95, clip_param=0.2, entcoeff=0.01, vf_coef=1.0, schedule="linear",
+        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False,
+    ),
+    ("ppo2", "mlp"): dict(
+        _MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.5, max_grad_norm=0.5, vf_clip=True, normalize_rewards=True,
+    ),
+    ("ppo2", "atari"): dict(
+        network="cnn", num_env=8, timesteps_per_actorbatch=128, optim_stepsize=LinearAnneal(2.5e-4), optim_epochs=4,
+        optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=LinearAnneal(0.1), entcoeff=0.01, vf_coef=0.5,
+        schedule="constant", adam_epsilon=1e-5, vf_clip=True, max_grad_norm=0.5, normalize_rewards=False,
+    ),
+}  # fmt: skip
+
+
+def preset(alg: str, env_type: str) -> dict[str, Any]:
+    """A fresh copy of the settings for ``alg`` on an env of ``env_type``."""
+    if alg not in ALGS:
+        raise ConfigError(f"unknown --alg {alg!r}; choose from {', '.join(ALGS)}")
+    family = "atari" if env_type == "atari" else "mlp"
+    return dict(_PRESETS[(alg, family)])

@@ -1,0 +1,66 @@
+"""Rollout collection: transitions line up, truncation bootstraps, death does not, episodes are counted."""
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+from baselines_tf2.common.actors import Actor
+from baselines_tf2.common.monitor import Monitor
+from baselines_tf2.ppo.advantages import gae
+from baselines_tf2.ppo.rollout import RolloutCollector
+from toy_envs import CountdownEnv, truncated_constant_env
+
+
+class FixedActor(Actor):
+    """Action 0 and a constant value estimate, whatever the observation."""
+
+    def __init__(self, value: float, action_shape=()):
+        self.v = value
+        self.action_shape = action_shape
+
+    def forward(self, obs):
+        raise NotImplementedError
+
+    def step(self, obs, stochastic=True):
+        n = len(obs)
+        return np.zeros((n, *self.action_shape), np.float32 if self.action_shape else np.int32), np.full(n, self.v, np.float32)
+
+    def value(self, obs):
+        return np.full(len(obs), self.v, np.float32)
+
+
+def vec(make, n=1):
+    return SyncVectorEnv([lambda: Monitor(make()) for _ in range(n)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
+
+
+def test_truncation_bootstraps_so_the_true_value_is_a_fixed_point():
+    """V = 1/(1-gamma) = 100 must be self-consistent: every value target is exactly 100."""
+    gamma = 0.99
+    collector = RolloutCollector(vec(lambda: truncated_constant_env(50), 2), 120, gamma, np.float32, seeds=[0, 1])
+    seg = collector.collect(FixedActor(100.0))
+    assert seg.dones.sum() == 4  # truncations at steps 50 and 100 in both copies
+    np.testing.assert_allclose(seg.rewards[49], 1 + gamma * 100, rtol=1e-6)
+    np.testing.assert_allclose(seg.rewards[48], 1.0)
+    _, vtarg = gae(seg.rewards, seg.vpreds, seg.dones, seg.last_vpreds, gamma, 0.95)
+    np.testing.assert_allclose(vtarg, 100.0, rtol=1e-5)
+    assert seg.episodes == [(50.0, 50)] * 4
+
+
+def test_termination_is_not_bootstrapped_and_steps_line_up():
+    collector = RolloutCollector(vec(lambda: CountdownEnv(3)), 7, 0.9, np.float32, seeds=[0])
+    seg = collector.collect(FixedActor(5.0, action_shape=(1,)))
+    np.testing.assert_array_equal(seg.obs[:, 0, 0], [0, 1, 2, 0, 1, 2, 0])  # the observation acted on
+    np.testing.assert_array_equal(seg.dones[:, 0], [0, 0, 1, 0, 0, 1, 0])
+    np.testing.assert_array_equal(seg.rewards[:, 0], 1.0)  # no bootstrap added on death
+    np.testing.assert_array_equal(collector.obs[:, 0], [1.0])  # the next segment continues from here
+    assert seg.actions.shape == (7, 1, 1) and seg.episodes == [(3.0, 3), (3.0, 3)]
+    _, vtarg = gae(seg.rewards, seg.vpreds, seg.dones, seg.last_vpreds, 0.9, 1.0)
+    np.testing.assert_allclose(vtarg[:3, 0], [1 + 0.9 + 0.81, 1.9, 1.0], rtol=1e-6)
+
+
+def test_segments_continue_across_calls():
+    collector = RolloutCollector(vec(lambda: CountdownEnv(4)), 3, 0.9, np.float32, seeds=[0])
+    first = collector.collect(FixedActor(0.0, action_shape=(1,)))
+    second = collector.collect(FixedActor(0.0, action_shape=(1,)))
+    np.testing.assert_array_equal(first.obs[:, 0, 0], [0, 1, 2])
+    np.testing.assert_array_equal(second.obs[:, 0, 0], [3, 0, 1])
+    assert first.episodes == [] and second.episodes == [(4.0, 4)]

@@ -1,0 +1,80 @@
+"""PPO epochs: ratio 1 at the start, no retrace on schedules, compiled paths agree."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from gymnasium import spaces
+
+from baselines_tf2.common.mpi_adam import MpiAdam
+from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.ppo.update import PPOUpdater
+
+OB, AC = spaces.Box(-np.inf, np.inf, (4,), np.float64), spaces.Box(-1, 1, (2,))
+
+
+def make(seed=0, **kwargs):
+    tf.random.set_seed(seed)
+    pi = MlpPolicy(OB, AC, hid_size=16)
+    adam = MpiAdam(pi.trainable_variables)
+    return pi, adam, PPOUpdater(pi, adam, entcoeff=0.01, vf_coef=0.5, vf_clip=True, **kwargs)
+
+
+def make_batch(pi, n=256, seed=0):
+    rng = np.random.default_rng(seed)
+    ob = rng.normal(size=(n, 4)).astype(np.float32)
+    pi.ob_rms.update(ob)
+    oldpdparam, oldvpred = pi.forward_numpy(ob)  # pi_old recorded after the normaliser update
+    ac = (oldpdparam[:, :2] + rng.normal(size=(n, 2))).astype(np.float32)
+    return {"ob": ob, "ac": ac, "atarg": rng.normal(size=n).astype(np.float32),
+            "vtarg": rng.normal(size=n).astype(np.float32), "oldpdparam": oldpdparam, "oldvpred": oldvpred}  # fmt: skip
+
+
+def test_ratio_is_one_before_the_first_step():
+    pi, _, updater = make()
+    batch = make_batch(pi)
+    m = updater.evaluate(updater.to_tensors(batch), clip_param=0.2)
+    assert m["approxkl"] == pytest.approx(0.0, abs=1e-10)
+    assert m["meankl"] == pytest.approx(0.0, abs=1e-7)
+    assert m["clipfrac"] == 0.0
+    assert m["policy_loss"] == pytest.approx(-batch["atarg"].mean(), abs=1e-6)
+
+
+def test_schedules_do_not_retrace_and_epochs_change_the_policy():
+    pi, adam, updater = make()
+    batch = make_batch(pi)
+    tensors = updater.to_tensors(batch)
+    rng = np.random.default_rng(0)
+    before = adam.getflat()
+    for i in range(4):
+        perm = rng.permutation(256).reshape(4, 64)
+        m = updater.run_epoch(batch, tensors, perm, stepsize=1e-3 * (4 - i), clip_param=0.2 - 0.01 * i)
+    assert updater._epoch_fn.experimental_get_tracing_count() == 1
+    assert not np.allclose(adam.getflat(), before)
+    after = updater.evaluate(tensors, 0.2)
+    assert after["approxkl"] > 0 and set(m) == set(after)
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_one_call_epoch_equals_per_minibatch_host_path(jit_compile):
+    """The one-rank fast path and the MPI path (gradient, host all-reduce, apply) take the same steps."""
+    pi_a, adam_a, fast = make(seed=3, jit_compile=jit_compile)
+    pi_b, adam_b, host = make(seed=3, jit_compile=jit_compile)
+    host.single_rank = False
+    batch = make_batch(pi_a)
+    make_batch(pi_b)  # same normaliser update
+    perm = np.random.default_rng(1).permutation(256).reshape(4, 64)
+    ma = fast.run_epoch(batch, fast.to_tensors(batch), perm, 3e-3, 0.2)
+    mb = host.run_epoch(batch, host.to_tensors(batch), perm, 3e-3, 0.2)
+    np.testing.assert_allclose(adam_a.getflat(), adam_b.getflat(), rtol=1e-4, atol=1e-6)
+    for key in ma:
+        assert ma[key] == pytest.approx(mb[key], rel=1e-4, abs=1e-6)
+    assert int(adam_a.t) == int(adam_b.t) == 4
+
+
+def test_max_grad_norm_bounds_the_step():
+    tf.random.set_seed(0)
+    v = [tf.Variable([0.0, 0.0])]
+    adam = MpiAdam(v, max_grad_norm=1.0)
+    norm = adam.apply_gradient(tf.constant([30.0, 40.0]), tf.constant(0.1))
+    assert float(norm) == pytest.approx(50.0)
+    np.testing.assert_allclose(adam.m.numpy(), 0.1 * np.array([0.6, 0.8]), rtol=1e-6)  # clipped to unit norm
