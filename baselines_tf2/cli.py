@@ -91,8 +91,8 @@ def _convert(name: str, text: str, default: Any) -> Any:
             return text
         return float(text)
     except (ValueError, argparse.ArgumentTypeError):
-        kind = "true/false" if isinstance(default, bool) else type(default).__name__ if not callable(default) else "float"
-        raise ConfigError(f"--{name} expects a {kind}, got {text!r}") from None
+        kind = "true/false" if isinstance(default, bool) else "an integer" if isinstance(default, int) else "a number"
+        raise ConfigError(f"--{name} expects {kind}, got {text!r}") from None
 
 
 def parse_extra(tokens: Sequence[str]) -> dict[str, Any]:

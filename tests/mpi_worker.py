@@ -71,7 +71,39 @@ def check_sync() -> None:
     adam.check_synced()
 
 
-CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync}
+def check_learn() -> None:
+    """Two ranks train together and end with bit-identical parameters and normalisers."""
+    from baselines_tf2.ppo import learn  # noqa: PLC0415
+
+    pi = learn("CartPole-v1", MlpPolicy, max_timesteps=2048, timesteps_per_actorbatch=256, optim_epochs=2, progress=False)
+    state = np.concatenate([v.numpy().ravel() for v in pi.variables]).tobytes()
+    gathered = mpi_util.allgather_object(state)
+    assert gathered[0] == gathered[1], "ranks ended with different parameters"
+
+
+def check_fault() -> None:
+    """A failure on rank 1 only must end the whole run.py job, with its message."""
+    import gymnasium as gym  # noqa: PLC0415
+
+    from baselines_tf2.cli import main  # noqa: PLC0415
+
+    class FaultOnRank1(gym.Wrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self.steps = 0
+
+        def step(self, action):
+            self.steps += 1
+            if RANK == 1 and self.steps > 300:
+                raise RuntimeError("injected fault on rank 1")
+            return self.env.step(action)
+
+    gym.register("FaultyCartPole-v0", entry_point=lambda: FaultOnRank1(gym.make("CartPole-v1")))
+    sys.exit(main(["--env", "FaultyCartPole-v0", "--env_type", "classic_control", "--num_timesteps", "100000",
+                   "--timesteps_per_actorbatch", "256", "--progress", "false"]))  # fmt: skip
+
+
+CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync, "learn": check_learn, "fault": check_fault}
 
 if __name__ == "__main__":
     assert SIZE == 2, f"expected 2 ranks, got {SIZE}"

@@ -18,6 +18,35 @@ def test_under_mpirun_two_ranks(check):
     assert f"rank 0: {check} OK" in proc.stdout and f"rank 1: {check} OK" in proc.stdout
 
 
+@pytest.mark.mpi
+def test_learn_keeps_ranks_identical():
+    proc = run_mpi(["tests/mpi_worker.py", "learn"])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "rank 0: learn OK" in proc.stdout and "rank 1: learn OK" in proc.stdout
+    assert proc.stdout.count("| total_timesteps") == 4  # rank 0 alone logs: 4 iterations of 2 x 256 steps
+
+
+@pytest.mark.mpi
+def test_a_fault_on_one_rank_ends_the_job_with_its_message():
+    proc = run_mpi(["tests/mpi_worker.py", "fault"], timeout=180)
+    assert proc.returncode != 0
+    assert "run.py: error (rank 1): RuntimeError: injected fault on rank 1" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.mpi
+def test_run_py_under_mpirun_writes_logs_and_checkpoints_on_rank_0(tmp_path):
+    log, ckpt = tmp_path / "log", tmp_path / "ckpt"
+    proc = run_mpi(["run.py", "--env", "Pendulum-v1", "--num_timesteps", "1024", "--timesteps_per_actorbatch", "256",
+                    "--log_path", str(log), "--save_path", str(ckpt), "--progress", "false"])  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("2 rank(s) x 1 env(s)") == 1
+    assert sorted(p.name for p in (log / "monitor").iterdir()) == ["0.0.monitor.csv", "1.0.monitor.csv"]
+    rows = (log / "progress.csv").read_text().strip().splitlines()
+    assert len(rows) == 3  # header + 2 iterations of 2 ranks x 256 steps
+    assert (ckpt / "checkpoint").exists()
+
+
 def test_single_process_is_a_size_one_world():
     assert mpi_util.size() == 1 and mpi_util.rank() == 0
     x = np.arange(4.0)

@@ -172,6 +172,8 @@ def learn(
 
         seg = collector.collect(actor)
         batch = _prepare_batch(seg, policy, scaler, gamma, lam)
+        _check_finite({"rewards or advantages": bool(np.isfinite(batch["atarg"]).all() and np.isfinite(batch["vtarg"]).all())},
+                      int(state.iters) + 1, comm)  # fmt: skip
         tensors = updater.to_tensors(batch)
         for _ in range(optim_epochs):
             perm = rng.permutation(batch_size)[: n_minibatches * optim_batchsize].reshape(n_minibatches, optim_batchsize)
@@ -232,14 +234,18 @@ def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, ga
     }
 
 
+def _check_finite(checks: dict[str, bool], iteration: int, comm: Any) -> None:
+    """Raise TrainingDivergedError on every rank if any rank failed one of ``checks`` (name -> finite)."""
+    bad = mpi_util.allreduce_sum(np.array([0.0 if ok else 1.0 for ok in checks.values()]), comm)
+    for name, count in zip(checks, bad):
+        if count:
+            raise TrainingDivergedError(f"NaN/Inf in the {name} at iteration {iteration}; stopped without saving this state")
+
+
 def _checked_metrics(local: dict[str, float], optimizer: MpiAdam, iteration: int, comm: Any) -> dict[str, float]:
-    """Rank-averaged metrics; raise on NaN/Inf in losses or parameters (collectively)."""
+    """Rank-averaged metrics, after checking losses and parameters for NaN/Inf."""
     values = np.array(list(local.values()), np.float64)
-    params_ok = np.isfinite(optimizer.getflat()).all()
-    flags = mpi_util.allreduce_sum(np.array([0.0 if np.isfinite(values).all() else 1.0, 0.0 if params_ok else 1.0]), comm)
-    if flags.any():
-        where = "parameters" if flags[1] else "loss"
-        raise TrainingDivergedError(f"NaN/Inf in the {where} at iteration {iteration}; stopped without saving this state")
+    _check_finite({"loss": bool(np.isfinite(values).all()), "parameters": bool(np.isfinite(optimizer.getflat()).all())}, iteration, comm)
     return dict(zip(local, mpi_util.allreduce_mean(values, comm).tolist()))
 
 

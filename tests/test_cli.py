@@ -1,0 +1,121 @@
+"""run.py: typed flags, presets, training + play, and one-line errors for bad input."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from baselines_tf2.cli import main, parse_extra
+from baselines_tf2.errors import ConfigError
+from baselines_tf2.ppo.defaults import preset
+from conftest import REPO
+
+FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress", "false"]
+
+
+def test_extra_flags_are_typed_by_their_defaults():
+    parsed = parse_extra(["--optim_epochs", "4", "--clip_param=0.1", "--vf_clip", "true", "--schedule", "linear",
+                          "--optim_stepsize", "1e-4", "--max_iters", "1e3", "--hid_size", "32"])  # fmt: skip
+    assert parsed == {"optim_epochs": 4, "clip_param": 0.1, "vf_clip": True, "schedule": "linear",
+                      "optim_stepsize": 1e-4, "max_iters": 1000, "hid_size": 32}  # fmt: skip
+    assert type(parsed["optim_epochs"]) is int and type(parsed["clip_param"]) is float
+
+
+@pytest.mark.parametrize(
+    "tokens, message",
+    [
+        (["--optim_epcohs", "3"], "unknown flag --optim_epcohs; valid learn\\(\\) flags: adam_epsilon, clip_param"),
+        (["--optim_epochs", "three"], "--optim_epochs expects an integer, got 'three'"),
+        (["--optim_epochs", "2.5"], "--optim_epochs expects an integer"),
+        (["--vf_clip", "maybe"], "--vf_clip expects true/false"),
+        (["--gamma"], "--gamma needs a value"),
+        (["stray"], "unexpected argument 'stray'"),
+    ],
+)
+def test_bad_extra_flags(tokens, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_extra(tokens)
+
+
+def test_paper_presets():
+    mujoco = preset("ppo", "mujoco")
+    assert (mujoco["timesteps_per_actorbatch"], mujoco["optim_stepsize"], mujoco["optim_epochs"], mujoco["optim_batchsize"],
+            mujoco["gamma"], mujoco["lam"], mujoco["clip_param"], mujoco["entcoeff"]) == (2048, 3e-4, 10, 64, 0.99, 0.95, 0.2, 0.0)  # fmt: skip
+    assert preset("ppo", "classic_control") == mujoco
+    atari = preset("ppo", "atari")
+    assert (atari["num_env"], atari["timesteps_per_actorbatch"], atari["optim_epochs"], atari["optim_batchsize"],
+            atari["optim_stepsize"], atari["clip_param"], atari["vf_coef"], atari["entcoeff"], atari["schedule"],
+            atari["network"]) == (8, 128, 3, 256, 2.5e-4, 0.1, 1.0, 0.01, "linear", "cnn")  # fmt: skip
+    ppo2 = preset("ppo2", "mujoco")
+    assert ppo2["optim_stepsize"](0.5) == pytest.approx(1.5e-4) and ppo2["max_grad_norm"] == 0.5 and ppo2["vf_clip"]
+    assert preset("ppo1", "mujoco")["schedule"] == "linear"
+
+
+def test_train_save_then_play_from_the_checkpoint(tmp_path, capsys):
+    ckpt, log = str(tmp_path / "ckpt"), str(tmp_path / "log")
+    code = main(["--env", "CartPole-v1", "--num_timesteps", "512", "--save_path", ckpt, "--log_path", log, *FAST])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "--alg ppo on CartPole-v1 (classic_control), network mlp" in out and "optim_epochs" in out
+    assert os.path.exists(os.path.join(ckpt, "run.json")) and os.path.exists(os.path.join(log, "progress.csv"))
+    code = main(["--env", "CartPole-v1", "--num_timesteps", "0", "--load_path", ckpt, "--play", "--play_episodes", "2"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "episode 2: return" in out and "mean return over 2 episodes" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--env", "Hoper-v5"], "unknown environment id 'Hoper-v5'; did you mean Hopper-v5"),
+        (["--optim_batchsize", "0"], "optim_batchsize must be a positive integer"),
+        (["--timesteps_per_actorbatch", "-5"], "timesteps_per_actorbatch must be a positive integer"),
+        (["--optim_batchsize", "4096"], "optim_batchsize 4096 is larger than the batch"),
+        (["--clip_param", "0"], "clip_param must be > 0"),
+        (["--gamma", "1.01"], r"gamma must be in \[0, 1\]"),
+        (["--lam", "-1"], r"lam must be in \[0, 1\]"),
+        (["--num_env", "0"], "--num_env > 0"),
+        (["--num_timesteps", "0"], "--num_timesteps 0 trains nothing"),
+        (["--num_timesteps", "0", "--play"], "--play with --num_timesteps 0 needs --load_path"),
+        (["--load_path", "/nonexistent/ckpt"], "no checkpoint at /nonexistent/ckpt"),
+        (["--no_such_flag", "1"], "unknown flag --no_such_flag"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(argv, message, capsys):
+    code = main(["--num_timesteps", "256", *argv])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.count("\n") == 1 and err.startswith("run.py: error: ")
+    assert __import__("re").search(message, err), err
+
+
+def test_checkpoint_from_another_env_is_refused_by_name(tmp_path, capsys):
+    ckpt = str(tmp_path / "ckpt")
+    assert main(["--env", "CartPole-v1", "--num_timesteps", "256", "--save_path", ckpt, *FAST]) == 0
+    before = sorted(os.listdir(ckpt))
+    capsys.readouterr()
+    code = main(["--env", "Acrobot-v1", "--num_timesteps", "256", "--load_path", ckpt, "--save_path", ckpt, *FAST])
+    assert code == 1
+    assert "was trained with env='CartPole-v1', not 'Acrobot-v1'" in capsys.readouterr().err
+    assert sorted(os.listdir(ckpt)) == before
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "run.py", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_process_exit_codes_and_no_traceback(tmp_path):
+    proc = run_cli("--env", "NotAnEnv-v9")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("run.py: error: unknown environment id 'NotAnEnv-v9'")
+    bad = tmp_path / "ckpt"
+    bad.mkdir()
+    (bad / "checkpoint").write_text('model_checkpoint_path: "ckpt-1"\n')
+    (bad / "ckpt-1.index").write_bytes(b"garbage")
+    proc = run_cli("--env", "CartPole-v1", "--num_timesteps", "0", "--play", "--load_path", str(bad))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "run.py: error: cannot restore" in proc.stderr
+    proc = run_cli("--alg", "ppo3")
+    assert proc.returncode == 2 and "invalid choice: 'ppo3'" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,140 @@
+"""learn(): logging, checkpoints, resuming, stopping, NaN handling and input validation."""
+
+import csv
+import os
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from baselines_tf2.common.checkpoint import TrainState, restore
+from baselines_tf2.common.monitor import read_monitor_csv
+from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError
+from baselines_tf2.ppo import learn
+
+FAST = dict(timesteps_per_actorbatch=256, optim_epochs=2, optim_batchsize=64, progress=False)
+REQUIRED_KEYS = {"total_timesteps", "eprewmean", "eplenmean", "fps", "approxkl", "clipfrac", "policy_entropy",
+                 "policy_loss", "value_loss", "explained_variance", "time_elapsed"}  # fmt: skip
+
+
+def read_progress(log_dir):
+    with open(os.path.join(log_dir, "progress.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_logs_monitors_and_checkpoints(tmp_path):
+    log, ckpt = str(tmp_path / "log"), str(tmp_path / "ckpt")
+    pi = learn("CartPole-v1", MlpPolicy, max_timesteps=768, num_env=2, log_path=log, save_path=ckpt, save_interval=1, **FAST)
+    assert isinstance(pi, MlpPolicy)
+    rows = read_progress(log)
+    assert len(rows) == 2 and REQUIRED_KEYS <= set(rows[0])
+    assert [int(r["total_timesteps"]) for r in rows] == [512, 1024]
+    assert all(np.isfinite(float(r["eprewmean"])) for r in rows)
+    _, episodes = read_monitor_csv(os.path.join(log, "monitor", "0.1.monitor.csv"))
+    assert episodes and all(length == int(ret) for ret, length, _ in episodes)  # CartPole: reward 1 per step
+    assert os.listdir(os.path.join(log, "tb"))
+    assert tf.train.latest_checkpoint(ckpt).endswith("ckpt-2")
+
+
+def test_resume_continues_counters_and_weights(tmp_path):
+    ckpt, log2 = str(tmp_path / "ckpt"), str(tmp_path / "log2")
+    first = learn("CartPole-v1", MlpPolicy, max_timesteps=512, save_path=ckpt, seed=1, **FAST)
+    weights = [v.numpy() for v in first.trainable_variables]
+    # Restoring into a fresh policy gives the saved weights and counters.
+    fresh = MlpPolicy(first.ob_space, first.ac_space)
+    state = TrainState()
+    restore(ckpt, policy=fresh, state=state)
+    for a, b in zip(weights, fresh.trainable_variables):
+        np.testing.assert_array_equal(a, b.numpy())
+    assert int(state.iters) == 2 and int(state.timesteps) == 512
+    learn("CartPole-v1", MlpPolicy, max_timesteps=1024, load_path=ckpt, save_path=ckpt, log_path=log2, seed=1, **FAST)
+    rows = read_progress(log2)
+    assert [int(r["iterations"]) for r in rows] == [3, 4]
+    assert [int(r["total_timesteps"]) for r in rows] == [768, 1024]
+
+
+class NanAfter(gym.Wrapper):
+    def __init__(self, env, steps):
+        super().__init__(env)
+        self.left = steps
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.left -= 1
+        return obs, (float("nan") if self.left < 0 else reward), terminated, truncated, info
+
+
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    learn(gym.make("CartPole-v1"), MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
+    files = {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)}
+    with pytest.raises(TrainingDivergedError, match="NaN/Inf in the rewards or advantages at iteration 3"):
+        learn(NanAfter(gym.make("CartPole-v1"), 300), MlpPolicy, max_timesteps=2048, load_path=ckpt, save_path=ckpt, **FAST)
+    assert {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)} == files
+
+
+def test_callback_can_stop_and_sees_the_iteration():
+    seen = []
+
+    def callback(info):
+        seen.append((info.iteration, info.timesteps, "eprewmean" in info.metrics))
+        return False
+
+    learn("CartPole-v1", MlpPolicy, max_timesteps=10_000, callback=callback, **FAST)
+    assert seen == [(1, 256, True)]
+
+
+def test_max_iters_and_a_plain_env():
+    calls = []
+    learn(gym.make("Pendulum-v1"), MlpPolicy, max_iters=2, callback=lambda info: calls.append(info.iteration), **FAST)
+    assert calls == [1, 2]
+
+
+def test_next_step_vector_envs_are_rejected():
+    env = gym.make_vec("CartPole-v1", 2, vectorization_mode="sync")
+    with pytest.raises(ConfigError, match="SAME_STEP"):
+        learn(env, MlpPolicy, max_timesteps=256, **FAST)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(timesteps_per_actorbatch=0), "timesteps_per_actorbatch must be a positive integer"),
+        (dict(optim_batchsize=-1), "optim_batchsize must be a positive integer"),
+        (dict(optim_epochs=0), "optim_epochs must be a positive integer"),
+        (dict(optim_batchsize=512), "optim_batchsize 512 is larger than the batch"),
+        (dict(clip_param=0.0), "clip_param must be > 0"),
+        (dict(clip_param=-0.1), "clip_param must be > 0"),
+        (dict(gamma=1.5), r"gamma must be in \[0, 1\]"),
+        (dict(lam=-0.1), r"lam must be in \[0, 1\]"),
+        (dict(optim_stepsize=0.0), "optim_stepsize must be > 0"),
+        (dict(schedule="cosine"), "schedule must be 'constant' or 'linear'"),
+        (dict(max_timesteps=0), "set at least one of"),
+    ],
+)
+def test_invalid_settings_are_config_errors(kwargs, message):
+    settings = dict(FAST, max_timesteps=256)
+    settings.update(kwargs)
+    with pytest.raises(ConfigError, match=message):
+        learn("CartPole-v1", MlpPolicy, **settings)
+
+
+def test_missing_and_corrupt_checkpoints(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        learn("CartPole-v1", MlpPolicy, max_timesteps=256, load_path=str(tmp_path / "nothing"), **FAST)
+    ckpt = str(tmp_path / "ckpt")
+    learn("CartPole-v1", MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
+    data = [os.path.join(ckpt, f) for f in os.listdir(ckpt) if ".data-" in f][0]
+    with open(data, "r+b") as f:
+        f.truncate(100)
+    with pytest.raises(CheckpointError, match="cannot restore"):
+        learn("CartPole-v1", MlpPolicy, max_timesteps=256, load_path=ckpt, **FAST)
+
+
+def test_checkpoint_of_another_env_does_not_fit(tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    learn("CartPole-v1", MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
+    with pytest.raises(CheckpointError, match="cannot restore"):
+        learn("Pendulum-v1", MlpPolicy, max_timesteps=256, load_path=ckpt, **FAST)
