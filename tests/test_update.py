@@ -32,7 +32,8 @@ def make_batch(pi, n=256, seed=0):
 def test_ratio_is_one_before_the_first_step():
     pi, _, updater = make()
     batch = make_batch(pi)
-    m = updater.evaluate(updater.to_tensors(batch), clip_param=0.2)
+    updater.load_batch(batch)
+    m = updater.evaluate(clip_param=0.2)
     assert m["approxkl"] == pytest.approx(0.0, abs=1e-10)
     assert m["meankl"] == pytest.approx(0.0, abs=1e-7)
     assert m["clipfrac"] == 0.0
@@ -42,15 +43,16 @@ def test_ratio_is_one_before_the_first_step():
 def test_schedules_do_not_retrace_and_epochs_change_the_policy():
     pi, adam, updater = make()
     batch = make_batch(pi)
-    tensors = updater.to_tensors(batch)
+    updater.load_batch(batch)
     rng = np.random.default_rng(0)
     before = adam.getflat()
     for i in range(4):
         perm = rng.permutation(256).reshape(4, 64)
-        m = updater.run_epoch(batch, tensors, perm, stepsize=1e-3 * (4 - i), clip_param=0.2 - 0.01 * i)
+        m = updater.run_epoch(perm, stepsize=1e-3 * (4 - i), clip_param=0.2 - 0.01 * i)
     assert updater._epoch_fn.experimental_get_tracing_count() == 1
+    assert float(updater.stepsize) == pytest.approx(1e-3) and float(updater.clip_param) == pytest.approx(0.17)
     assert not np.allclose(adam.getflat(), before)
-    after = updater.evaluate(tensors, 0.2)
+    after = updater.evaluate(0.2)
     assert after["approxkl"] > 0 and set(m) == set(after)
 
 
@@ -63,8 +65,10 @@ def test_one_call_epoch_equals_per_minibatch_host_path(jit_compile):
     batch = make_batch(pi_a)
     make_batch(pi_b)  # same normaliser update
     perm = np.random.default_rng(1).permutation(256).reshape(4, 64)
-    ma = fast.run_epoch(batch, fast.to_tensors(batch), perm, 3e-3, 0.2)
-    mb = host.run_epoch(batch, host.to_tensors(batch), perm, 3e-3, 0.2)
+    fast.load_batch(batch)
+    host.load_batch(batch)
+    ma = fast.run_epoch(perm, 3e-3, 0.2)
+    mb = host.run_epoch(perm, 3e-3, 0.2)
     np.testing.assert_allclose(adam_a.getflat(), adam_b.getflat(), rtol=1e-4, atol=1e-6)
     for key in ma:
         assert ma[key] == pytest.approx(mb[key], rel=1e-4, abs=1e-6)

@@ -2,7 +2,9 @@
 
 Every rank computes a flat gradient on its own data; :meth:`MpiAdam.update` all-reduces it on the
 host (through :mod:`baselines_tf2.common.mpi_util`), divides by the number of ranks, and applies
-one Adam step in a compiled function. Ranks that start from the same parameters therefore stay
+one Adam step in a compiled function. The two halves are also available separately
+(:meth:`average_gradient` on the host, :meth:`apply_gradient` inside a caller's graph) so that a
+learner can fuse the step with its next gradient computation. Ranks that start from the same parameters therefore stay
 identical, and the result equals single-process Adam on the averaged gradient.
 
 The step is Baselines' (and Kingma & Ba's with the "epsilon hat" placement)::
@@ -101,8 +103,11 @@ class MpiAdam(tf.Module):
             var.assign_add(tf.reshape(piece, var.shape))
         return norm
 
-    def update(self, flat_grad: np.ndarray | tf.Tensor, stepsize: float) -> None:
-        """Average ``flat_grad`` over ranks (collective), then take one Adam step of ``stepsize``."""
+    def average_gradient(self, flat_grad: np.ndarray | tf.Tensor) -> np.ndarray:
+        """The mean of every rank's ``flat_grad`` (collective; the sum if not ``scale_grad_by_procs``).
+
+        Every ``check_every`` calls it first verifies that the ranks' parameters agree.
+        """
         if self.check_every and self._host_updates % self.check_every == 0:
             self.check_synced()
         self._host_updates += 1
@@ -112,7 +117,15 @@ class MpiAdam(tf.Module):
         globalg = mpi_util.allreduce_sum(local, self.comm)
         if self.scale_grad_by_procs:
             globalg /= mpi_util.size(self.comm)
-        self._compiled_apply(tf.constant(globalg), tf.constant(stepsize, tf.float32))
+        return globalg
+
+    def apply_averaged(self, globalg: np.ndarray, stepsize: float) -> None:
+        """One compiled Adam step from an already averaged gradient (no MPI)."""
+        self._compiled_apply(tf.constant(globalg, tf.float32), tf.constant(stepsize, tf.float32))
+
+    def update(self, flat_grad: np.ndarray | tf.Tensor, stepsize: float) -> None:
+        """Average ``flat_grad`` over ranks (collective), then take one Adam step of ``stepsize``."""
+        self.apply_averaged(self.average_gradient(flat_grad), stepsize)
 
     def getflat(self) -> np.ndarray:
         """The variables as one float32 vector."""

@@ -174,11 +174,11 @@ def learn(
         batch = _prepare_batch(seg, policy, scaler, gamma, lam)
         _check_finite({"rewards or advantages": bool(np.isfinite(batch["atarg"]).all() and np.isfinite(batch["vtarg"]).all())},
                       int(state.iters) + 1, comm)  # fmt: skip
-        tensors = updater.to_tensors(batch)
+        updater.load_batch(batch)
         for _ in range(optim_epochs):
             perm = rng.permutation(batch_size)[: n_minibatches * optim_batchsize].reshape(n_minibatches, optim_batchsize)
-            updater.run_epoch(batch, tensors, perm, stepsize, clip)
-        metrics = _checked_metrics(updater.evaluate(tensors, clip), optimizer, int(state.iters) + 1, comm)
+            updater.run_epoch(perm, stepsize, clip)
+        metrics = _checked_metrics(updater.evaluate(clip), optimizer, int(state.iters) + 1, comm)
         actor.refresh()
 
         new_episodes = [ep for eps in mpi_util.allgather_object(seg.episodes, comm) for ep in eps]

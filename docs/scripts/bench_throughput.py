@@ -1,0 +1,154 @@
+"""Throughput of our PPO vs Stable-Baselines3's on the same machine, side by side.
+
+Setting (identical for both): Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, 64-64 tanh
+networks, 100k steps. Runs alternate (ours, SB3, ours, SB3, ...) so that machine noise hits both;
+each run is a fresh process, timed around ``learn()`` (ours: ``time_elapsed`` in progress.csv,
+which includes the one-off XLA compile; SB3: ``model.learn``), with the process's peak RSS.
+Then ``mpirun -n 2`` aggregate steps/s against one rank.
+
+    python docs/scripts/bench_throughput.py            # needs .bench-venv with SB3 (--setup makes it)
+
+Writes ``docs/data/throughput.csv`` (every run) and ``docs/benchmarks.md`` (the summary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH_VENV = REPO / ".bench-venv"
+DATA = REPO / "docs" / "data" / "throughput.csv"
+REPORT = REPO / "docs" / "benchmarks.md"
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "PRTE_MCA_rmaps_default_mapping_policy": ":oversubscribe"}  # fmt: skip
+
+
+def setup_bench_venv() -> None:
+    """Create .bench-venv with torch (CPU), SB3 and MuJoCo, apart from the project's environment."""
+    subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+    pip = [str(BENCH_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "torch==2.13.0"], check=True)
+    subprocess.run([*pip, "stable-baselines3", "gymnasium[mujoco]"], check=True)
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[str, float, float]:
+    """Run ``cmd``; returns its stdout, wall seconds and peak RSS in MiB.
+
+    The RSS comes from ``wait4`` on the child, which covers the child and its waited-for
+    descendants: for ``mpirun`` it is the largest rank's peak.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.read()[-3000:]}")
+        return out.read(), wall, usage.ru_maxrss / 1024.0
+
+
+def run_ours(steps: int, ranks: int = 1) -> dict:
+    """``run.py --alg ppo`` on Hopper-v5; steps/s from the learner's own elapsed time."""
+    with tempfile.TemporaryDirectory() as log:
+        cmd = [sys.executable, "run.py", "--alg", "ppo", "--env", "Hopper-v5", "--num_timesteps", str(steps),
+               "--log_path", log, "--progress", "false"]  # fmt: skip
+        if ranks > 1:
+            mpirun = str(Path(sys.executable).parent / "mpirun")
+            cmd = [mpirun, "-n", str(ranks), *cmd]
+        _, wall, rss = timed(cmd, MPI_ENV)
+        with open(os.path.join(log, "progress.csv"), newline="") as f:
+            last = list(csv.DictReader(f))[-1]
+    done, seconds = int(last["total_timesteps"]), float(last["time_elapsed"])
+    return {"impl": "baselines_tf2" if ranks == 1 else f"baselines_tf2 mpirun -n {ranks}", "ranks": ranks,
+            "steps": done, "learn_seconds": seconds, "steps_per_s": done / seconds, "process_seconds": wall, "peak_rss_mib": rss}  # fmt: skip
+
+
+def run_sb3(steps: int) -> dict:
+    python = str(BENCH_VENV / "bin" / "python")
+    out, wall, rss = timed([python, "docs/scripts/sb3_ppo.py", "--num_timesteps", str(steps)])
+    fields = dict(item.split("=") for item in out.strip().splitlines()[-1].split())
+    done, seconds = int(fields["steps"]), float(fields["seconds"])
+    return {"impl": "stable-baselines3", "ranks": 1, "steps": done, "learn_seconds": seconds,
+            "steps_per_s": done / seconds, "process_seconds": wall, "peak_rss_mib": rss}  # fmt: skip
+
+
+def versions() -> dict[str, str]:
+    python = str(BENCH_VENV / "bin" / "python")
+    sb3 = subprocess.run([python, "-c", "import stable_baselines3, torch; print(stable_baselines3.__version__, torch.__version__)"],
+                         capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    import tensorflow as tf  # noqa: PLC0415
+
+    return {"sb3": sb3[0], "torch": sb3[1], "tensorflow": tf.__version__}
+
+
+def median(rows: list[dict], impl: str, key: str) -> float:
+    return statistics.median(r[key] for r in rows if r["impl"] == impl)
+
+
+def write_report(rows: list[dict], steps: int, pairs: int) -> str:
+    v = versions()
+    ours, sb3 = median(rows, "baselines_tf2", "steps_per_s"), median(rows, "stable-baselines3", "steps_per_s")
+    mpi = median(rows, "baselines_tf2 mpirun -n 2", "steps_per_s")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Produced by `python docs/scripts/bench_throughput.py` (raw runs: `docs/data/throughput.csv`).",
+        f"Machine: {os.cpu_count()} cores, shared; TensorFlow {v['tensorflow']}; Stable-Baselines3 {v['sb3']} on torch {v['torch']} (CPU).",
+        "",
+        f"## One process: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, {steps:,} steps",
+        "",
+        f"Runs alternate between the two libraries ({pairs} each); medians. Steps/s is measured around",
+        "`learn()` (ours includes the one-off XLA compile); RSS is the process's peak.",
+        "",
+        "| implementation | steps/s | learn() s | process s | peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for impl in ("baselines_tf2", "stable-baselines3", "baselines_tf2 mpirun -n 2"):
+        lines.append(f"| {impl} | {median(rows, impl, 'steps_per_s'):,.0f} | {median(rows, impl, 'learn_seconds'):.1f} | "
+                     f"{median(rows, impl, 'process_seconds'):.1f} | {median(rows, impl, 'peak_rss_mib'):,.0f} |")  # fmt: skip
+    lines += [
+        "",
+        f"- **Ratio, one process: {ours / sb3:.2f}x** Stable-Baselines3's steps/s (target >= 3x).",
+        f"- **MPI scaling: `mpirun -n 2` aggregate {mpi:,.0f} steps/s = {mpi / ours:.2f}x one rank** (target >= 1.8x);",
+        "  each rank collects its own 2048-step batch, so an iteration is 4096 steps.",
+        "",
+    ]
+    REPORT.write_text("\n".join(lines))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--pairs", type=int, default=2, help="alternating runs of each implementation")
+    parser.add_argument("--setup", action="store_true", help="create .bench-venv first")
+    args = parser.parse_args()
+    if args.setup or not (BENCH_VENV / "bin" / "python").exists():
+        setup_bench_venv()
+    rows = []
+    for i in range(args.pairs):
+        for run in (lambda: run_ours(args.steps), lambda: run_sb3(args.steps), lambda: run_ours(args.steps, ranks=2)):
+            row = run()
+            row["round"] = i + 1
+            rows.append(row)
+            print(f"round {i + 1}: {row['impl']:28s} {row['steps_per_s']:8.0f} steps/s  {row['peak_rss_mib']:6.0f} MiB", flush=True)
+    DATA.parent.mkdir(parents=True, exist_ok=True)
+    with open(DATA, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["round", "impl", "ranks", "steps", "learn_seconds", "steps_per_s", "process_seconds", "peak_rss_mib"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(write_report(rows, args.steps, args.pairs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Seeded learning runs (marker ``slow``; ``make test-slow``). Thresholds from the issue tracker."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.ppo import learn
+from baselines_tf2.ppo.defaults import preset
+
+pytestmark = pytest.mark.slow
+
+
+def paper_settings(env_type: str) -> dict:
+    settings = preset("ppo", env_type)
+    for key in ("network", "num_env"):
+        settings.pop(key)
+    return settings
+
+
+def test_cartpole_reaches_475_within_150k_steps():
+    best = []
+
+    def callback(info):
+        best.append(info.metrics["eprewmean"])
+        return info.metrics["eprewmean"] < 475
+
+    learn("CartPole-v1", MlpPolicy, max_timesteps=150_000, seed=0, callback=callback, progress=False, **paper_settings("classic_control"))
+    assert max(best) >= 475, f"best eprewmean {max(best):.1f} after {len(best)} iterations"
+
+
+def test_time_limit_truncation_is_bootstrapped_not_death():
+    """Constant observation, reward 1, truncated at 50 steps, never terminated: V must be 1/(1-gamma) = 100.
+
+    Treating the truncation as death would fit V to the mean discounted reward-to-go, about 22.
+    """
+    import toy_envs  # noqa: F401,PLC0415 (registers ToyTruncatedConstant-v0)
+
+    pi = learn(gym.make("ToyTruncatedConstant-v0"), MlpPolicy, max_timesteps=200_000, seed=0, progress=False,
+               **paper_settings("classic_control"))  # fmt: skip
+    value = float(pi.value(np.ones((1, 1), np.float32))[0])
+    assert value == pytest.approx(100.0, abs=5.0)
