@@ -11,7 +11,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export PRTE_MCA_rmaps_default_mapping_policy := :oversubscribe
 
-.PHONY: install run test test-slow test-all clean
+.PHONY: install run run-mpi test test-slow test-all clean
 
 install: $(VENV)/.installed
 
@@ -21,8 +21,14 @@ $(VENV)/.installed: setup.py
 	$(PY) -m pip install -e ".[test]"
 	touch $@
 
+# Trains once; later runs resume from the checkpoint (already done) and only play.
+RUN_CKPT := checkpoints/cartpole
 run: install
-	$(PY) run.py
+	$(PY) run.py --alg ppo --env CartPole-v1 --num_timesteps 150000 --log_path logs/cartpole \
+		--save_path $(RUN_CKPT) $(if $(wildcard $(RUN_CKPT)/checkpoint),--load_path $(RUN_CKPT)) --play
+
+run-mpi: install
+	$(VENV)/bin/mpirun -n $(NP) $(PY) run.py --alg ppo --env Hopper-v5 --num_timesteps 50000 --progress false
 
 test: install
 	$(PY) -m pytest -m "not slow" -q

@@ -159,7 +159,7 @@ def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     """Everything after parsing: build, train and/or play. Returns the exit code."""
-    from baselines_tf2.common.checkpoint import atomic_write_json, restore  # noqa: PLC0415
+    from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path, restore  # noqa: PLC0415
     from baselines_tf2.common.envs import env_type_of, make_env, make_vec_env  # noqa: PLC0415
     from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
     from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
@@ -178,6 +178,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         raise ConfigError("--play with --num_timesteps 0 needs --load_path")
     if args.load_path:
         _check_compatible(args.load_path, config)
+    check_save_path(args.save_path, args.load_path)
     if rank == 0:
         _print_settings(args, env_type, network, num_env, settings)
         if args.save_path:

@@ -99,6 +99,10 @@ def test_checkpoint_from_another_env_is_refused_by_name(tmp_path, capsys):
     assert code == 1
     assert "was trained with env='CartPole-v1', not 'Acrobot-v1'" in capsys.readouterr().err
     assert sorted(os.listdir(ckpt)) == before
+    run_json = (tmp_path / "ckpt" / "run.json").read_text()
+    code = main(["--env", "Acrobot-v1", "--num_timesteps", "256", "--save_path", ckpt, *FAST])
+    assert code == 2 and "already holds checkpoints" in capsys.readouterr().err
+    assert (tmp_path / "ckpt" / "run.json").read_text() == run_json and sorted(os.listdir(ckpt)) == before
 
 
 def run_cli(*args):

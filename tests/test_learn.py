@@ -138,3 +138,12 @@ def test_checkpoint_of_another_env_does_not_fit(tmp_path):
     learn("CartPole-v1", MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
     with pytest.raises(CheckpointError, match="cannot restore"):
         learn("Pendulum-v1", MlpPolicy, max_timesteps=256, load_path=ckpt, **FAST)
+
+
+def test_a_new_run_does_not_overwrite_another_runs_checkpoints(tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    learn("CartPole-v1", MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
+    before = {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)}
+    with pytest.raises(ConfigError, match="already holds checkpoints; resume with --load_path"):
+        learn("CartPole-v1", MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
+    assert {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)} == before

@@ -19,9 +19,9 @@ from typing import Any
 
 import tensorflow as tf
 
-from baselines_tf2.errors import CheckpointError
+from baselines_tf2.errors import CheckpointError, ConfigError
 
-__all__ = ["Checkpointer", "TrainState", "atomic_write_json", "read_run_config", "resolve_checkpoint", "restore"]
+__all__ = ["Checkpointer", "TrainState", "atomic_write_json", "check_save_path", "read_run_config", "resolve_checkpoint", "restore"]
 
 RUN_CONFIG = "run.json"
 
@@ -86,6 +86,18 @@ def restore(path: str, **objects: Any) -> str:
     except Exception as exc:  # noqa: BLE001 (a damaged file fails in many ways: OpError, IndexError, ...)
         raise CheckpointError(f"cannot restore {prefix}: {_first_line(exc)}") from None
     return prefix
+
+
+def check_save_path(save_path: str | None, load_path: str | None) -> None:
+    """Refuse to start a run in a folder holding another run's checkpoints (it would overwrite them).
+
+    Saving into the folder being resumed from is fine: checkpoint numbers continue.
+    """
+    if not save_path or not os.path.exists(os.path.join(save_path, "checkpoint")):
+        return
+    if load_path and os.path.realpath(os.path.dirname(resolve_checkpoint(load_path))) == os.path.realpath(save_path):
+        return
+    raise ConfigError(f"{save_path} already holds checkpoints; resume with --load_path {save_path} or save elsewhere")
 
 
 def atomic_write_json(path: str, data: dict) -> None:

@@ -37,7 +37,7 @@ import tensorflow as tf
 
 from baselines_tf2.common import mpi_util
 from baselines_tf2.common.actors import make_actor
-from baselines_tf2.common.checkpoint import Checkpointer, TrainState, restore
+from baselines_tf2.common.checkpoint import Checkpointer, TrainState, check_save_path, restore
 from baselines_tf2.common.envs import check_vec_env, env_seeds, make_vec_env, single_env_as_vec
 from baselines_tf2.common.logger import Logger
 from baselines_tf2.common.mpi_adam import MpiAdam
@@ -126,6 +126,7 @@ def learn(
         limits=(max_timesteps, max_episodes, max_iters, max_seconds), save_interval=save_interval,
         entcoeff=entcoeff, vf_coef=vf_coef, adam_epsilon=adam_epsilon, max_grad_norm=max_grad_norm,
     )  # fmt: skip
+    check_save_path(save_path, load_path)
     rank, size = mpi_util.rank(comm), mpi_util.size(comm)
     vec_env = _as_vec_env(env, num_env, rank, log_path)
     n_env = vec_env.num_envs
