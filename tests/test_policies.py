@@ -150,3 +150,8 @@ def test_bad_spaces_and_kinds_are_rejected():
         CnnPolicy(spaces.Box(0, 255, (20, 20, 1), np.uint8), spaces.Discrete(2))
     with pytest.raises(ValueError, match="Dict"):
         MlpPolicy(OB, spaces.Dict({"a": spaces.Discrete(2)}))
+
+
+def test_only_mlps_ask_for_xla():
+    """XLA's CPU convolutions are far slower than oneDNN's, so CNN training steps stay un-jitted."""
+    assert MlpPolicy.jit_compile and not CnnPolicy.jit_compile

@@ -63,6 +63,7 @@ class Policy(tf.Module):
     """
 
     ob_rms: RunningMeanStd | None = None
+    jit_compile: bool = False  # whether training steps should be XLA-compiled (see PPOUpdater)
 
     def __init__(self, ob_space: spaces.Space, ac_space: spaces.Space, ob_dtype: tf.DType, name: str) -> None:
         super().__init__(name=name)
@@ -125,6 +126,8 @@ class MlpPolicy(Policy):
         gaussian_fixed_var: for ``Box`` actions, a state-independent learned log-std (the paper's
             choice) instead of a log-std output of the network.
     """
+
+    jit_compile = True
 
     def __init__(
         self,

@@ -35,10 +35,12 @@ RUNS = {
         "env": "Pendulum-v1",
         "seeds": [0, 1, 2],
         # Pendulum's reward is dense and its episodes are a fixed 200 steps: a shorter effective
-        # horizon (gamma 0.9), a larger step size and 4 actors learn it within 300k steps.
+        # horizon (gamma 0.95), a larger step size annealed to 0 (PPO1's linear schedule, which
+        # also anneals the clip range) and 4 actors learn it within 300k steps.
         "args": ["--alg", "ppo", "--num_timesteps", "300000", "--num_env", "4", "--timesteps_per_actorbatch", "512",
-                 "--gamma", "0.9", "--optim_stepsize", "1e-3"],  # fmt: skip
-        "note": "`--num_env 4 --timesteps_per_actorbatch 512 --gamma 0.9 --optim_stepsize 1e-3`, otherwise `--alg ppo`",
+                 "--gamma", "0.95", "--optim_stepsize", "1e-3", "--schedule", "linear"],  # fmt: skip
+        "note": "`--num_env 4 --timesteps_per_actorbatch 512 --gamma 0.95 --optim_stepsize 1e-3 --schedule linear`, "
+                "otherwise `--alg ppo`",  # fmt: skip
     },
 }
 
@@ -93,9 +95,9 @@ def report() -> None:
             finals.append(returns[-1])
             ax.plot(steps, returns, label=path.stem.split("_")[-1])
         task = spec["env"].split("-")[0]
+        styles = iter([(0, (4, 2)), (0, (1, 1)), (0, (6, 2, 1, 2))])
         for label, score in reference_scores(task).items():
-            ax.axhline(score, linestyle="--", linewidth=1, color="grey")
-            ax.annotate(f"{label}: {score:g}", (0, score), fontsize=7, color="grey", va="bottom")
+            ax.axhline(score, linestyle=next(styles), linewidth=1, color="grey", label=f"{label}: {score:g}")
         ax.set(title=f"{spec['env']} (baselines_tf2 PPO)", xlabel="timesteps", ylabel="eprewmean (last 100 episodes)")
         ax.legend(fontsize=8)
         fig.tight_layout()
