@@ -11,7 +11,7 @@ import csv
 import math
 import os
 import sys
-from typing import Mapping, TextIO
+from typing import Mapping
 
 import tensorflow as tf
 
@@ -44,10 +44,10 @@ class Logger:
     Args:
         log_dir: folder for ``progress.csv`` and ``tb/`` (``None``: stdout only).
         enabled: ``False`` makes every method a no-op (ranks other than 0).
-        stdout: where the table goes (``None`` for no table, e.g. under a progress bar test).
+        stdout: print the table to ``sys.stdout`` (looked up at each write, so redirections apply).
     """
 
-    def __init__(self, log_dir: str | None, *, enabled: bool = True, stdout: TextIO | None = sys.stdout) -> None:
+    def __init__(self, log_dir: str | None, *, enabled: bool = True, stdout: bool = True) -> None:
         self.enabled = enabled
         self.log_dir = log_dir
         self.stdout = stdout
@@ -64,9 +64,9 @@ class Logger:
         """Record ``values`` for the iteration that ends at ``step`` total timesteps."""
         if not self.enabled:
             return
-        if self.stdout is not None:
-            self.stdout.write(format_table(values) + "\n")
-            self.stdout.flush()
+        if self.stdout:
+            sys.stdout.write(format_table(values) + "\n")
+            sys.stdout.flush()
         if self._csv_path is not None:
             self._append_csv(values)
         if self._writer is not None:
@@ -89,12 +89,6 @@ class Logger:
             if mode == "w":
                 writer.writeheader()
             writer.writerows(rows)
-
-    def info(self, message: str) -> None:
-        """A free-form line on stdout (rank 0 only)."""
-        if self.enabled and self.stdout is not None:
-            self.stdout.write(message + "\n")
-            self.stdout.flush()
 
     def close(self) -> None:
         if self._writer is not None:

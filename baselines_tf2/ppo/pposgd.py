@@ -44,6 +44,7 @@ from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.schedules import Schedule, lr_multiplier, value_at
+from baselines_tf2.common.tf_util import configure_threads
 from baselines_tf2.errors import ConfigError, TrainingDivergedError
 from baselines_tf2.ppo.advantages import gae
 from baselines_tf2.ppo.rollout import RolloutCollector, Segment
@@ -128,6 +129,8 @@ def learn(
     )  # fmt: skip
     check_save_path(save_path, load_path)
     rank, size = mpi_util.rank(comm), mpi_util.size(comm)
+    if size > 1:
+        configure_threads(1, 1)  # ranks fill the cores already (no effect if TF is already running)
     vec_env = _as_vec_env(env, num_env, rank, log_path)
     n_env = vec_env.num_envs
     batch_size = timesteps_per_actorbatch * n_env

@@ -1,0 +1,51 @@
+"""Logger (stdout table, progress.csv, TensorBoard) and schedules."""
+
+import csv
+import re
+
+import pytest
+
+from baselines_tf2.common.logger import Logger, format_table
+from baselines_tf2.common.schedules import LinearAnneal, lr_multiplier, value_at
+
+
+def test_table_and_csv_with_a_key_added_later(tmp_path, capsys):
+    logger = Logger(str(tmp_path))
+    logger.log(100, {"total_timesteps": 100, "eprewmean": 1.5})
+    logger.log(200, {"total_timesteps": 200, "eprewmean": 2.5, "approxkl": 0.001234})
+    logger.close()
+    out = capsys.readouterr().out
+    assert re.search(r"^\| eprewmean +\| +2\.5 \|$", out, re.MULTILINE)
+    assert re.search(r"^\| approxkl +\| +0\.001234 \|$", out, re.MULTILINE)
+    with open(tmp_path / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows == [
+        {"total_timesteps": "100", "eprewmean": "1.5", "approxkl": ""},
+        {"total_timesteps": "200", "eprewmean": "2.5", "approxkl": "0.001234"},
+    ]
+    assert any((tmp_path / "tb").iterdir())
+
+
+def test_disabled_logger_writes_nothing(tmp_path, capsys):
+    logger = Logger(str(tmp_path / "log"), enabled=False)
+    logger.log(1, {"a": 1.0})
+    assert capsys.readouterr().out == "" and not (tmp_path / "log").exists()
+
+
+def test_format_table_aligns_columns():
+    assert format_table({"a": 1.0, "longer_key": 123456789.0, "n": 3}).splitlines() == [
+        "-------------------------",
+        "| a          |        1 |",
+        "| longer_key | 1.23e+08 |",
+        "| n          |        3 |",
+        "-------------------------",
+    ]
+
+
+def test_schedules():
+    assert lr_multiplier("constant")(0.3) == 1.0
+    assert lr_multiplier("linear")(0.3) == 0.3 and lr_multiplier("linear")(-0.1) == 0.0
+    assert value_at(LinearAnneal(3e-4), 0.5) == pytest.approx(1.5e-4) and value_at(0.2, 0.1) == 0.2
+    assert repr(LinearAnneal(2.5e-4)) == "0.00025*frac"
+    with pytest.raises(ValueError, match="unknown schedule 'cosine'"):
+        lr_multiplier("cosine")
