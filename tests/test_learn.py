@@ -53,6 +53,10 @@ def test_resume_continues_counters_and_weights(tmp_path):
     rows = read_progress(log2)
     assert [int(r["iterations"]) for r in rows] == [3, 4]
     assert [int(r["total_timesteps"]) for r in rows] == [768, 1024]
+    # Resuming a finished run trains nothing and rewrites no checkpoint.
+    files = {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)}
+    learn("CartPole-v1", MlpPolicy, max_timesteps=1024, load_path=ckpt, save_path=ckpt, seed=1, **FAST)
+    assert {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)} == files
 
 
 class NanAfter(gym.Wrapper):

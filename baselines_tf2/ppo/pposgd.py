@@ -163,6 +163,7 @@ def learn(
     episodes: deque[tuple[float, int]] = deque(maxlen=100)
     n_minibatches = batch_size // optim_batchsize
     tstart = time.time()
+    last_saved = int(state.iters)  # a resumed run's checkpoint is already on disk
     bar = _progress_bar(progress and rank == 0, max_timesteps, int(state.timesteps))
 
     while True:
@@ -200,6 +201,7 @@ def learn(
             bar.set_postfix(eprewmean=row["eprewmean"])
         if save_interval and iteration % save_interval == 0:
             _save(checkpointer, state, rng, iteration, comm)
+            last_saved = iteration
         if callback is not None and callback(IterationInfo(iteration, int(state.timesteps), policy, row)) is False:
             break
 
@@ -207,7 +209,8 @@ def learn(
         bar.close()
     if size > 1:
         optimizer.check_synced()
-    _save(checkpointer, state, rng, int(state.iters), comm)
+    if int(state.iters) > last_saved:
+        _save(checkpointer, state, rng, int(state.iters), comm)
     logger.close()
     return policy
 
