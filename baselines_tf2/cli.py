@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog="run.py", description="Train or play a PPO agent (Baselines' run.py). "
                 "Any learn() keyword may be added as --name value.")  # fmt: skip
-    p.add_argument("--alg", default="ppo", choices=ALGS, help="ppo: the paper's settings; ppo1/ppo2: Baselines' defaults")
+    p.add_argument("--alg", default="ppo", choices=ALGS,
+                   help="ppo: the paper's settings; ppo1/ppo2: Baselines' defaults; pg: vanilla policy gradient")  # fmt: skip
     p.add_argument("--env", default="CartPole-v1", help="gymnasium environment id")
     p.add_argument("--env_type", default=None, choices=ENV_TYPES, help="override the type detected from the id")
     p.add_argument("--seed", type=int, default=0)
@@ -67,10 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _learn_defaults() -> dict[str, Any]:
-    from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
+def _learn_fn(alg: str):
+    """The learner behind ``--alg``: PPO's for ppo/ppo1/ppo2, the vanilla policy gradient's for pg."""
+    if alg == "pg":
+        from baselines_tf2.pg import learn  # noqa: PLC0415
+    else:
+        from baselines_tf2.ppo import learn  # noqa: PLC0415
+    return learn
 
-    params = inspect.signature(learn).parameters
+
+def _learn_defaults(alg: str) -> dict[str, Any]:
+    params = inspect.signature(_learn_fn(alg)).parameters
     defaults = {n: p.default for n, p in params.items() if p.kind is p.KEYWORD_ONLY and n not in _RESERVED}
     return {**defaults, **_POLICY_KWARGS}
 
@@ -95,9 +103,9 @@ def _convert(name: str, text: str, default: Any) -> Any:
         raise ConfigError(f"--{name} expects {kind}, got {text!r}") from None
 
 
-def parse_extra(tokens: Sequence[str]) -> dict[str, Any]:
-    """``--name value`` / ``--name=value`` pairs for learn()/policy keywords, typed by their defaults."""
-    valid = _learn_defaults()
+def parse_extra(tokens: Sequence[str], alg: str = "ppo") -> dict[str, Any]:
+    """``--name value`` / ``--name=value`` pairs for ``alg``'s learn()/policy keywords, typed by their defaults."""
+    valid = _learn_defaults(alg)
     out: dict[str, Any] = {}
     i = 0
     while i < len(tokens):
@@ -106,7 +114,7 @@ def parse_extra(tokens: Sequence[str]) -> dict[str, Any]:
             raise ConfigError(f"unexpected argument {token!r}")
         name, _, value = token[2:].partition("=")
         if name not in valid:
-            raise ConfigError(f"unknown flag --{name}; valid learn() flags: {', '.join(sorted(valid))}")
+            raise ConfigError(f"unknown flag --{name} for --alg {alg}; valid learn() flags: {', '.join(sorted(valid))}")
         if not _:
             if i + 1 >= len(tokens):
                 raise ConfigError(f"--{name} needs a value")
@@ -120,8 +128,7 @@ def parse_extra(tokens: Sequence[str]) -> dict[str, Any]:
 def _settings(args: argparse.Namespace, extra: dict[str, Any], env_type: str) -> dict[str, Any]:
     from baselines_tf2.ppo.defaults import preset  # noqa: PLC0415
 
-    settings = preset(args.alg, env_type)
-    settings.update(hid_size=64, num_hid_layers=2)
+    settings = dict(_POLICY_KWARGS, **preset(args.alg, env_type))
     settings.update(extra)
     if args.network:
         settings["network"] = args.network
@@ -162,8 +169,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path, restore  # noqa: PLC0415
     from baselines_tf2.common.envs import env_type_of, make_env, make_vec_env  # noqa: PLC0415
     from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
-    from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
-
+    learn = _learn_fn(args.alg)
     rank = mpi_util.rank()
     env_type = args.env_type or env_type_of(args.env)
     settings = _settings(args, extra, env_type)
@@ -226,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     debug = args.debug
     try:
-        return run(args, parse_extra(rest))
+        return run(args, parse_extra(rest, args.alg))
     except KeyboardInterrupt:
         return _fail(130, "interrupted", debug, collective=False)
     except ConfigError as exc:

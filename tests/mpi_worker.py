@@ -103,7 +103,24 @@ def check_fault() -> None:
                    "--timesteps_per_actorbatch", "256", "--progress", "false"]))  # fmt: skip
 
 
-CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync, "learn": check_learn, "fault": check_fault}
+def check_variants() -> None:
+    """Every objective, early stopping and the vanilla PG run from the CLI on 2 ranks, ranks in sync."""
+    from baselines_tf2.cli import main  # noqa: PLC0415
+
+    fast = ["--env", "CartPole-v1", "--num_timesteps", "2048", "--timesteps_per_actorbatch", "256", "--optim_epochs", "3",
+            "--progress", "false"]  # fmt: skip
+    variants = [["--loss", "clip"], ["--loss", "none"], ["--loss", "fixed_kl", "--kl_beta", "0.3"],
+                ["--loss", "adaptive_kl", "--kl_target", "0.003"], ["--target_kl", "0.0001"]]  # fmt: skip
+    for extra in variants:
+        assert main([*fast, *extra]) == 0, extra
+        print(f"rank {RANK}: {' '.join(extra)} OK", flush=True)
+    pg = ["--alg", "pg", "--env", "CartPole-v1", "--num_timesteps", "2000", "--batch_size", "500", "--progress", "false"]
+    assert main(pg) == 0
+    print(f"rank {RANK}: --alg pg OK", flush=True)
+
+
+CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync, "learn": check_learn, "fault": check_fault,
+          "variants": check_variants}
 
 if __name__ == "__main__":
     assert SIZE == 2, f"expected 2 ranks, got {SIZE}"

@@ -25,7 +25,7 @@ def test_extra_flags_are_typed_by_their_defaults():
 @pytest.mark.parametrize(
     "tokens, message",
     [
-        (["--optim_epcohs", "3"], "unknown flag --optim_epcohs; valid learn\\(\\) flags: adam_epsilon, clip_param"),
+        (["--optim_epcohs", "3"], "unknown flag --optim_epcohs for --alg ppo; valid learn\\(\\) flags: adam_epsilon, clip_param"),
         (["--optim_epochs", "three"], "--optim_epochs expects an integer, got 'three'"),
         (["--optim_epochs", "2.5"], "--optim_epochs expects an integer"),
         (["--vf_clip", "maybe"], "--vf_clip expects true/false"),

@@ -151,3 +151,34 @@ def test_a_new_run_does_not_overwrite_another_runs_checkpoints(tmp_path):
     with pytest.raises(ConfigError, match="already holds checkpoints; resume with --load_path"):
         learn("CartPole-v1", MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
     assert {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)} == before
+
+
+def test_adaptive_kl_beta_changes_is_logged_and_resumes(tmp_path):
+    ckpt, log1, log2 = str(tmp_path / "ckpt"), str(tmp_path / "log1"), str(tmp_path / "log2")
+    settings = dict(FAST, loss="adaptive_kl", kl_beta=1.0, kl_target=1e-6)  # KL far above target: beta doubles
+    learn("CartPole-v1", MlpPolicy, max_timesteps=768, save_path=ckpt, log_path=log1, **settings)
+    assert [float(r["kl_beta"]) for r in read_progress(log1)] == [1.0, 2.0, 4.0]
+    state = TrainState()
+    restore(ckpt, state=state)
+    assert float(state.kl_beta) == 8.0
+    learn("CartPole-v1", MlpPolicy, max_timesteps=1024, load_path=ckpt, save_path=ckpt, log_path=log2, **settings)
+    assert [float(r["kl_beta"]) for r in read_progress(log2)] == [8.0]
+
+
+def test_fixed_kl_keeps_beta_and_target_kl_logs_epochs(tmp_path):
+    learn("CartPole-v1", MlpPolicy, max_timesteps=512, log_path=str(tmp_path), loss="fixed_kl", kl_beta=3.0,
+          target_kl=1e-9, **FAST)  # fmt: skip
+    rows = read_progress(str(tmp_path))
+    assert [float(r["kl_beta"]) for r in rows] == [3.0, 3.0]
+    assert [int(r["epochs_run"]) for r in rows] == [1, 1]  # any KL exceeds 1.5e-9: stop after the first epoch
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [(dict(loss="kl"), "loss must be one of clip, none, fixed_kl, adaptive_kl"),
+     (dict(loss="adaptive_kl", kl_target=0.0), "adaptive_kl needs kl_target > 0"),
+     (dict(target_kl=-1.0), "target_kl must be >= 0"), (dict(kl_beta=-1.0), "kl_beta must be >= 0")],
+)  # fmt: skip
+def test_invalid_objective_settings(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        learn("CartPole-v1", MlpPolicy, max_timesteps=256, **dict(FAST, **kwargs))

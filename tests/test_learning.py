@@ -1,5 +1,7 @@
 """Seeded learning runs (marker ``slow``; ``make test-slow``). Thresholds from the issue tracker."""
 
+from functools import partial
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -40,3 +42,17 @@ def test_time_limit_truncation_is_bootstrapped_not_death():
                **paper_settings("classic_control"))  # fmt: skip
     value = float(pi.value(np.ones((1, 1), np.float32))[0])
     assert value == pytest.approx(100.0, abs=5.0)
+
+
+def test_vanilla_pg_reward_to_go_solves_cartpole_195_within_50_batches():
+    from baselines_tf2.pg import learn as learn_pg  # noqa: PLC0415
+
+    settings = preset("pg", "classic_control")
+    policy_fn = partial(MlpPolicy, hid_size=settings.pop("hid_size"), num_hid_layers=settings.pop("num_hid_layers"))
+    for key in ("network", "num_env"):
+        settings.pop(key)
+    returns = []
+    learn_pg("CartPole-v1", policy_fn, max_iters=50, seed=0, progress=False,
+             callback=lambda info: returns.append(info.metrics["eprewmean"]), **settings)  # fmt: skip
+    assert settings["pg_weight"] == "reward_to_go" and settings["batch_size"] == 5000
+    assert max(returns) >= 195, f"best eprewmean {max(returns):.1f} in 50 batches"

@@ -27,6 +27,16 @@ def test_learn_keeps_ranks_identical():
 
 
 @pytest.mark.mpi
+def test_every_objective_and_pg_run_under_mpirun():
+    proc = run_mpi(["tests/mpi_worker.py", "variants"], timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for name in ("--loss clip", "--loss none", "--loss fixed_kl", "--loss adaptive_kl", "--target_kl", "--alg pg"):
+        assert f"rank 0: {name}" in proc.stdout and f"rank 1: {name}" in proc.stdout, name
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| epochs_run")]
+    assert rows and any(int(line.split("|")[2]) < 3 for line in rows)  # target_kl stopped before the 3rd epoch
+
+
+@pytest.mark.mpi
 def test_a_fault_on_one_rank_ends_the_job_with_its_message():
     proc = run_mpi(["tests/mpi_worker.py", "fault"], timeout=180)
     assert proc.returncode != 0

@@ -38,9 +38,10 @@ def test_truncation_bootstraps_so_the_true_value_is_a_fixed_point():
     collector = RolloutCollector(vec(lambda: truncated_constant_env(50), 2), 120, gamma, np.float32, seeds=[0, 1])
     seg = collector.collect(FixedActor(100.0))
     assert seg.dones.sum() == 4  # truncations at steps 50 and 100 in both copies
-    np.testing.assert_allclose(seg.rewards[49], 1 + gamma * 100, rtol=1e-6)
-    np.testing.assert_allclose(seg.rewards[48], 1.0)
-    _, vtarg = gae(seg.rewards, seg.vpreds, seg.dones, seg.last_vpreds, gamma, 0.95)
+    np.testing.assert_allclose(seg.rewards, 1.0)
+    np.testing.assert_allclose(seg.bootstrap[49], gamma * 100, rtol=1e-6)
+    assert np.count_nonzero(seg.bootstrap) == 4
+    _, vtarg = gae(seg.rewards + seg.bootstrap, seg.vpreds, seg.dones, seg.last_vpreds, gamma, 0.95)
     np.testing.assert_allclose(vtarg, 100.0, rtol=1e-5)
     assert seg.episodes == [(50.0, 50)] * 4
 
@@ -50,10 +51,11 @@ def test_termination_is_not_bootstrapped_and_steps_line_up():
     seg = collector.collect(FixedActor(5.0, action_shape=(1,)))
     np.testing.assert_array_equal(seg.obs[:, 0, 0], [0, 1, 2, 0, 1, 2, 0])  # the observation acted on
     np.testing.assert_array_equal(seg.dones[:, 0], [0, 0, 1, 0, 0, 1, 0])
-    np.testing.assert_array_equal(seg.rewards[:, 0], 1.0)  # no bootstrap added on death
+    np.testing.assert_array_equal(seg.rewards[:, 0], 1.0)
+    np.testing.assert_array_equal(seg.bootstrap[:, 0], 0.0)  # no bootstrap on death
     np.testing.assert_array_equal(collector.obs[:, 0], [1.0])  # the next segment continues from here
     assert seg.actions.shape == (7, 1, 1) and seg.episodes == [(3.0, 3), (3.0, 3)]
-    _, vtarg = gae(seg.rewards, seg.vpreds, seg.dones, seg.last_vpreds, 0.9, 1.0)
+    _, vtarg = gae(seg.rewards + seg.bootstrap, seg.vpreds, seg.dones, seg.last_vpreds, 0.9, 1.0)
     np.testing.assert_allclose(vtarg[:3, 0], [1 + 0.9 + 0.81, 1.9, 1.0], rtol=1e-6)
 
 
@@ -64,3 +66,20 @@ def test_segments_continue_across_calls():
     np.testing.assert_array_equal(first.obs[:, 0, 0], [0, 1, 2])
     np.testing.assert_array_equal(second.obs[:, 0, 0], [3, 0, 1])
     assert first.episodes == [] and second.episodes == [(4.0, 4)]
+
+
+def test_collect_episodes_keeps_whole_episodes_only():
+    lengths = iter([3, 5])
+    env = SyncVectorEnv([lambda n=next(lengths): Monitor(CountdownEnv(n)) for _ in range(2)],
+                        autoreset_mode=AutoresetMode.SAME_STEP, copy=False)  # fmt: skip
+    collector = RolloutCollector(env, 1, 0.9, np.float32, seeds=[0, 1])
+    seg = collector.collect_episodes(FixedActor(0.0, action_shape=(1,)), min_steps=6)
+    # copy 0 ends an episode at step 3 (3 steps), copy 1 at step 5 (8 in all): copy 0's second,
+    # unfinished episode (2 steps) is dropped.
+    np.testing.assert_array_equal(seg.obs[:, 0, 0], [0, 1, 2, 0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(seg.dones[:, 0], [0, 0, 1, 0, 0, 0, 0, 1])
+    assert seg.actions.shape == (8, 1, 1) and seg.num_steps == 8
+    assert seg.episodes == [(3.0, 3), (5.0, 5)]
+    np.testing.assert_array_equal(collector.obs[:, 0], [0.0, 0.0])  # fresh episodes for the next call
+    again = collector.collect_episodes(FixedActor(0.0, action_shape=(1,)), min_steps=1)
+    np.testing.assert_array_equal(again.obs[:, 0, 0], [0, 1, 2])

@@ -27,14 +27,15 @@ RUN_CONFIG = "run.json"
 
 
 class TrainState(tf.Module):
-    """Counters and RNG state that make a resumed run continue where it stopped."""
+    """Counters, RNG states and the adaptive KL coefficient: what makes a resumed run continue."""
 
-    def __init__(self) -> None:
+    def __init__(self, kl_beta: float = 1.0) -> None:
         super().__init__(name="train_state")
         self.timesteps = tf.Variable(0, dtype=tf.int64, trainable=False, name="timesteps")
         self.episodes = tf.Variable(0, dtype=tf.int64, trainable=False, name="episodes")
         self.iters = tf.Variable(0, dtype=tf.int64, trainable=False, name="iters")
         self.rng_states = tf.Variable("", dtype=tf.string, trainable=False, name="rng_states")
+        self.kl_beta = tf.Variable(float(kl_beta), dtype=tf.float32, trainable=False, name="kl_beta")
 
 
 class Checkpointer:

@@ -45,6 +45,10 @@ class RewardScaler(tf.Module):
         self.returns[dones] = 0.0
         return scaled
 
+    def reset_returns(self) -> None:
+        """Forget the running returns (the env copies were reset mid-episode)."""
+        self.returns[:] = 0.0
+
     def update(self) -> None:
         """Fold the returns seen since the last call into the statistics (collective under MPI)."""
         seen = np.concatenate(self._pending) if self._pending else np.zeros(0)

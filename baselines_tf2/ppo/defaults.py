@@ -15,6 +15,8 @@ ppo1 (Baselines)   as paper + linear schedule, Adam eps    T=256, eps .2, c2=.01
 ppo2 (Baselines)   as paper + lr 3e-4*f, vf_coef .5,       8 envs, T=128, 4 epochs, mb 256,
                    max_grad_norm .5, clipped value loss,   lr 2.5e-4*f, eps 0.1*f, vf_coef .5,
                    reward scaling                          max_grad_norm .5, clipped value loss
+pg (seed 001)      whole episodes, >= 5000 steps per single Adam step (1e-2), weights reward-to-go
+                   (gamma 1), a 32-unit tanh layer (vanilla policy gradient, ``--alg pg``)
 =================  ======================================  =========================================
 """
 
@@ -27,7 +29,7 @@ from baselines_tf2.errors import ConfigError
 
 __all__ = ["ALGS", "preset"]
 
-ALGS = ("ppo", "ppo1", "ppo2")
+ALGS = ("ppo", "ppo1", "ppo2", "pg")
 
 
 _MLP_PAPER: dict[str, Any] = dict(
@@ -57,7 +59,12 @@ _PRESETS: dict[tuple[str, str], dict[str, Any]] = {
         optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=LinearAnneal(0.1), entcoeff=0.01, vf_coef=0.5,
         schedule="constant", adam_epsilon=1e-5, vf_clip=True, max_grad_norm=0.5, normalize_rewards=False,
     ),
+    ("pg", "mlp"): dict(
+        network="mlp", num_env=1, hid_size=32, num_hid_layers=1, batch_size=5000, pg_weight="reward_to_go",
+        optim_stepsize=1e-2, gamma=1.0, lam=0.95, vf_coef=1.0, adam_epsilon=1e-8,
+    ),
 }  # fmt: skip
+_PRESETS[("pg", "atari")] = dict(_PRESETS[("pg", "mlp")], network="cnn", num_env=8)
 
 
 def preset(alg: str, env_type: str) -> dict[str, Any]:

@@ -1,21 +1,26 @@
-"""Rollout collection: ``horizon`` steps of every env copy on this rank into one :class:`Segment`.
+"""Rollout collection from a vector env into a :class:`Segment`, handling episode ends once.
 
 The vector env auto-resets in the same step (``AutoresetMode.SAME_STEP``), so every stored step is
-a real transition. Episode ends are handled here, once:
+a real transition. Episode ends:
 
 * ``terminated`` (death, goal): the value after it is 0.
-* ``truncated`` only (time limit): **not** a death. The reward of that step gets
-  ``gamma * V(final observation)`` added, the value the episode would have continued with, and the
-  step is then treated as an episode end. (Baselines' PPO1/PPO2 and CleanRL treat truncation as
-  death, which teaches V that time limits are cliffs.)
+* ``truncated`` only (time limit): **not** a death. The step's ``bootstrap`` is
+  ``gamma * V(final observation)``, the value the episode would have continued with, to be added to
+  its reward by learners that bootstrap; the step is then an episode end like any other.
+  (Baselines' PPO1/PPO2 and CleanRL treat truncation as death, which teaches V that time limits are
+  cliffs.)
 
-Returns/lengths of finished episodes come from the :class:`~baselines_tf2.common.monitor.Monitor`
-of each copy (true game scores for Atari).
+Two ways to collect: :meth:`RolloutCollector.collect` takes a fixed ``horizon`` of steps from every
+copy (PPO; episodes continue into the next segment), :meth:`RolloutCollector.collect_episodes`
+takes whole episodes until there are at least ``min_steps`` steps (the vanilla policy gradient,
+whose weights need complete episodes). Returns/lengths of finished episodes come from each copy's
+:class:`~baselines_tf2.common.monitor.Monitor` (true game scores for Atari).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -28,14 +33,15 @@ __all__ = ["RolloutCollector", "Segment"]
 
 @dataclass
 class Segment:
-    """One rollout, time-major ``[T, N, ...]`` (N env copies on this rank)."""
+    """Collected steps, time-major ``[T, N, ...]`` (N env copies on this rank)."""
 
     obs: np.ndarray
     actions: np.ndarray
-    rewards: np.ndarray  # float32 [T, N]: scaled if scaling is on, + gamma*V(final) on truncation
+    rewards: np.ndarray  # float32 [T, N]: the env's rewards (scaled if scaling is on)
+    bootstrap: np.ndarray  # float32 [T, N]: gamma * V(final obs) on time-limit truncations, else 0
     dones: np.ndarray  # bool [T, N]: an episode ended at this step
     vpreds: np.ndarray  # float32 [T, N]: V(obs) at acting time
-    last_vpreds: np.ndarray  # float32 [N]: V(observation after the last step)
+    last_vpreds: np.ndarray  # float32 [N]: V(observation after the last step); 0 after complete episodes
     episodes: list[tuple[float, int]] = field(default_factory=list)  # (return, length) from Monitor
 
     @property
@@ -43,12 +49,22 @@ class Segment:
         return int(self.rewards.size)
 
 
+class _Step(NamedTuple):
+    obs: np.ndarray
+    actions: np.ndarray
+    vpreds: np.ndarray
+    rewards: np.ndarray
+    bootstrap: np.ndarray
+    dones: np.ndarray
+    episodes: list[tuple[float, int]]
+
+
 class RolloutCollector:
     """Steps a vector env with an :class:`Actor`, keeping the current observations between calls.
 
     Args:
         env: a gymnasium vector env with ``AutoresetMode.SAME_STEP``.
-        horizon: steps per env copy per segment (the paper's T).
+        horizon: steps per env copy per :meth:`collect` (the paper's T).
         gamma: discount, for the truncation bootstrap.
         ob_dtype: dtype observations are stored in (the policy's input dtype).
         seeds: per-copy seeds for the first reset.
@@ -73,43 +89,77 @@ class RolloutCollector:
         obs, _ = env.reset(seed=seeds)
         self.obs = np.array(obs, dtype=self.ob_dtype)
 
+    def _step(self, actor: Actor) -> _Step:
+        """One vector step from the current observations."""
+        obs = self.obs
+        actions, vpreds = actor.step(obs)
+        next_obs, reward, terminated, truncated, infos = self.env.step(actions)
+        dones = terminated | truncated
+        reward = np.array(reward, np.float64)  # copies: with copy=False the env reuses its buffers
+        if self.reward_scaler is not None:
+            reward = self.reward_scaler.scale(reward, dones)
+        bootstrap = np.zeros(self.num_env)
+        episodes: list[tuple[float, int]] = []
+        if dones.any():
+            cut = np.flatnonzero(truncated & ~terminated)
+            if len(cut):
+                final_obs = np.stack([np.asarray(infos["final_obs"][i], dtype=self.ob_dtype) for i in cut])
+                bootstrap[cut] = self.gamma * actor.value(final_obs)
+            episodes = _finished_episodes(infos)
+        self.obs = np.array(next_obs, dtype=self.ob_dtype)
+        return _Step(obs, actions, vpreds, reward, bootstrap, dones, episodes)
+
     def collect(self, actor: Actor) -> Segment:
-        """Run ``horizon`` vector steps and return them."""
+        """``horizon`` vector steps; episodes in progress continue in the next call."""
         T, N = self.horizon, self.num_env
         obs_buf = np.empty((T, N, *self.obs.shape[1:]), self.ob_dtype)
         actions_buf = None
-        rewards = np.empty((T, N), np.float32)
+        rewards, bootstrap, vpreds = (np.empty((T, N), np.float32) for _ in range(3))
         dones = np.empty((T, N), bool)
-        vpreds = np.empty((T, N), np.float32)
         episodes: list[tuple[float, int]] = []
         for t in range(T):
-            obs_buf[t] = self.obs
-            actions, vpreds[t] = actor.step(self.obs)
+            step = self._step(actor)
             if actions_buf is None:
-                actions_buf = np.empty((T, *actions.shape), actions.dtype)
-            actions_buf[t] = actions
-            next_obs, reward, terminated, truncated, infos = self.env.step(actions)
-            done = terminated | truncated
-            reward = np.asarray(reward, np.float64)
-            if self.reward_scaler is not None:
-                reward = self.reward_scaler.scale(reward, done)
-            if done.any():
-                reward = self._bootstrap_truncated(actor, reward, terminated, truncated, infos)
-                episodes.extend(_finished_episodes(infos))
-            rewards[t], dones[t] = reward, done
-            self.obs = np.asarray(next_obs, dtype=self.ob_dtype)
+                actions_buf = np.empty((T, *step.actions.shape), step.actions.dtype)
+            obs_buf[t], actions_buf[t], vpreds[t] = step.obs, step.actions, step.vpreds
+            rewards[t], bootstrap[t], dones[t] = step.rewards, step.bootstrap, step.dones
+            episodes.extend(step.episodes)
         last_vpreds = actor.value(self.obs).astype(np.float32)
-        return Segment(obs_buf, actions_buf, rewards, dones, vpreds, last_vpreds, episodes)
+        return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, last_vpreds, episodes)
 
-    def _bootstrap_truncated(
-        self, actor: Actor, reward: np.ndarray, terminated: np.ndarray, truncated: np.ndarray, infos: dict
-    ) -> np.ndarray:
-        cut = np.flatnonzero(truncated & ~terminated)
-        if len(cut):
-            final_obs = np.stack([np.asarray(infos["final_obs"][i], dtype=self.ob_dtype) for i in cut])
-            reward = reward.copy()
-            reward[cut] += self.gamma * actor.value(final_obs)
-        return reward
+    def collect_episodes(self, actor: Actor, min_steps: int) -> Segment:
+        """Whole episodes, at least ``min_steps`` steps in all, concatenated as one column ``[n, 1, ...]``.
+
+        Steps all copies until the finished episodes hold ``min_steps`` steps, then drops the
+        copies' unfinished episodes and resets the env, so the next call starts fresh episodes.
+        """
+        current: list[list[_Step]] = [[] for _ in range(self.num_env)]
+        finished: list[tuple[int, list[_Step]]] = []  # (copy, steps of a whole episode)
+        episodes: list[tuple[float, int]] = []
+        total = 0
+        while total < min_steps:
+            step = self._step(actor)
+            episodes.extend(step.episodes)
+            for i in range(self.num_env):
+                current[i].append(step)
+                if step.dones[i]:
+                    finished.append((i, current[i]))
+                    total += len(current[i])
+                    current[i] = []
+        obs, _ = self.env.reset()
+        self.obs = np.asarray(obs, dtype=self.ob_dtype)
+        if self.reward_scaler is not None:
+            self.reward_scaler.reset_returns()
+        rows = [(step, i) for i, steps in finished for step in steps]
+
+        def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
+            values = np.stack([getattr(step, name)[i] for step, i in rows])
+            return (values if dtype is None else values.astype(dtype))[:, None]
+
+        return Segment(
+            column("obs"), column("actions"), column("rewards", np.float32), column("bootstrap", np.float32),
+            column("dones", bool), column("vpreds", np.float32), np.zeros(1, np.float32), episodes,
+        )  # fmt: skip
 
 
 def _finished_episodes(infos: dict) -> list[tuple[float, int]]:

@@ -27,7 +27,7 @@ from baselines_tf2.common import mpi_util
 from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.tf_util import flatgrad
-from baselines_tf2.ppo.losses import METRIC_NAMES, ppo_loss
+from baselines_tf2.ppo.losses import METRIC_NAMES, POLICY_LOSSES, ppo_loss
 
 __all__ = ["BATCH_KEYS", "PPOUpdater"]
 
@@ -41,6 +41,10 @@ class PPOUpdater:
         policy: the policy being trained.
         optimizer: an :class:`MpiAdam` over ``policy.trainable_variables``.
         entcoeff, vf_coef, vf_clip: loss settings (see :func:`ppo_loss`).
+        loss: the policy surrogate, a key of :data:`POLICY_LOSSES` (``clip``, ``none``,
+            ``fixed_kl``, ``adaptive_kl``).
+        kl_beta: variable holding beta for the KL-penalty losses (read at every step, so the
+            adaptive rule changes it without retracing).
         comm: MPI communicator (its size picks the compiled path).
         jit_compile: compile the epoch / gradient with XLA; default ``policy.jit_compile`` (on for
             MLPs, whose minibatch steps get several times faster; off for CNNs, because XLA's CPU
@@ -49,12 +53,14 @@ class PPOUpdater:
 
     def __init__(
         self, policy: Policy, optimizer: MpiAdam, *, entcoeff: float, vf_coef: float, vf_clip: bool, comm: Any = None,
-        jit_compile: bool | None = None,
+        loss: str = "clip", kl_beta: tf.Variable | None = None, jit_compile: bool | None = None,
     ) -> None:
         self.policy = policy
         self.optimizer = optimizer
         self.var_list = optimizer.var_list
         self.entcoeff, self.vf_coef, self.vf_clip = float(entcoeff), float(vf_coef), bool(vf_clip)
+        self.policy_loss = POLICY_LOSSES[loss]
+        self.kl_beta = kl_beta if kl_beta is not None else tf.Variable(1.0, trainable=False)
         self.single_rank = mpi_util.size(comm) == 1
         jit_compile = policy.jit_compile if jit_compile is None else jit_compile
         pdtype = policy.pdtype
@@ -95,6 +101,7 @@ class PPOUpdater:
         return ppo_loss(
             pd, vpred, oldpd, ac, atarg, vtarg, oldvpred,
             clip_param=clip_param, entcoeff=self.entcoeff, vf_coef=self.vf_coef, vf_clip=self.vf_clip,
+            policy_loss=self.policy_loss, kl_beta=self.kl_beta,
         )  # fmt: skip
 
     def _grad(self, ob, ac, atarg, vtarg, oldpdparam, oldvpred, clip_param):

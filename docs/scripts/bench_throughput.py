@@ -8,7 +8,8 @@ Then ``mpirun -n 2`` aggregate steps/s against one rank.
 
     python docs/scripts/bench_throughput.py            # needs .bench-venv with SB3 (--setup makes it)
 
-Writes ``docs/data/throughput.csv`` (every run) and ``docs/benchmarks.md`` (the summary).
+Writes ``docs/data/throughput.csv`` (every run) and ``docs/benchmarks.md`` (the summary). The runs
+use a clean clone of the current commit, so editing the work tree meanwhile does not change them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+CODE = REPO  # where the measured code is run from (a clean clone, set in main)
 BENCH_VENV = REPO / ".bench-venv"
 DATA = REPO / "docs" / "data" / "throughput.csv"
 REPORT = REPO / "docs" / "benchmarks.md"
@@ -47,7 +49,7 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[str, float, float]:
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(cmd, cwd=CODE, stdout=out, stderr=err, env={**os.environ, **(env or {})})
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         out.seek(0)
@@ -98,7 +100,7 @@ def median(rows: list[dict], impl: str, key: str) -> float:
     return statistics.median(r[key] for r in rows if r["impl"] == impl)
 
 
-def write_report(rows: list[dict], steps: int, pairs: int) -> str:
+def write_report(rows: list[dict], steps: int, pairs: int, commit: str) -> str:
     v = versions()
     ours, sb3 = median(rows, "baselines_tf2", "steps_per_s"), median(rows, "stable-baselines3", "steps_per_s")
     mpi = median(rows, "baselines_tf2 mpirun -n 2", "steps_per_s")
@@ -107,7 +109,7 @@ def write_report(rows: list[dict], steps: int, pairs: int) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Produced by `python docs/scripts/bench_throughput.py` (raw runs: `docs/data/throughput.csv`).",
+        f"Produced by `python docs/scripts/bench_throughput.py` at commit {commit} (raw runs: `docs/data/throughput.csv`).",
         f"Machine: {os.cpu_count()} cores, shared; TensorFlow {v['tensorflow']}; Stable-Baselines3 {v['sb3']} on torch {v['torch']} (CPU).",
         "",
         f"## One process: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, {steps:,} steps",
@@ -147,6 +149,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.setup or not (BENCH_VENV / "bin" / "python").exists():
         setup_bench_venv()
+    global CODE
+    clone = tempfile.mkdtemp(prefix="bench-")
+    subprocess.run(["git", "clone", "-q", str(REPO), clone], check=True)
+    CODE = Path(clone)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
     rows = []
     for i in range(args.pairs):
         for run in (lambda: run_ours(args.steps), lambda: run_sb3(args.steps), lambda: run_ours(args.steps, ranks=2)):
@@ -160,7 +167,7 @@ def main() -> None:
                                                "process_seconds", "peak_rss_mib"])
         writer.writeheader()
         writer.writerows(rows)
-    print(write_report(rows, args.steps, args.pairs))
+    print(write_report(rows, args.steps, args.pairs, commit))
 
 
 if __name__ == "__main__":
