@@ -169,6 +169,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path, restore  # noqa: PLC0415
     from baselines_tf2.common.envs import env_type_of, make_env, make_vec_env  # noqa: PLC0415
     from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
+
     learn = _learn_fn(args.alg)
     rank = mpi_util.rank()
     env_type = args.env_type or env_type_of(args.env)
@@ -178,6 +179,8 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     num_env = settings.pop("num_env")
     if args.num_timesteps < 0 or args.num_env is not None and args.num_env <= 0 or args.save_interval < 0:
         raise ConfigError("--num_timesteps and --save_interval must be >= 0 and --num_env > 0")
+    if args.play_episodes <= 0:
+        raise ConfigError(f"--play_episodes must be > 0, got {args.play_episodes}")
     if args.num_timesteps == 0 and not args.play:
         raise ConfigError("--num_timesteps 0 trains nothing; add --play to run the loaded policy")
     if args.play and args.num_timesteps == 0 and not args.load_path:
@@ -186,7 +189,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         _check_compatible(args.load_path, config)
     check_save_path(args.save_path, args.load_path)
     if rank == 0:
-        _print_settings(args, env_type, network, num_env, settings)
+        _print_settings(args, env_type, network, num_env, settings, config)
         if args.save_path:
             atomic_write_json(os.path.join(args.save_path, "run.json"), config)
 
@@ -214,9 +217,11 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     return 0
 
 
-def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_env: int, settings: dict[str, Any]) -> None:
+def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_env: int, settings: dict[str, Any],
+                    config: dict[str, Any]) -> None:  # fmt: skip
     ranks = mpi_util.size()
-    print(f"baselines_tf2: --alg {args.alg} on {args.env} ({env_type}), network {network}, "
+    layers = f" {config['num_hid_layers']}x{config['hid_size']}" if network == "mlp" else ""
+    print(f"baselines_tf2: --alg {args.alg} on {args.env} ({env_type}), network {network}{layers}, "
           f"{ranks} rank(s) x {num_env} env(s), {args.num_timesteps} timesteps, seed {args.seed}")  # fmt: skip
     for key in sorted(settings):
         print(f"  {key:26s} {settings[key]!r}")

@@ -57,7 +57,8 @@ def test_train_save_then_play_from_the_checkpoint(tmp_path, capsys):
     code = main(["--env", "CartPole-v1", "--num_timesteps", "512", "--save_path", ckpt, "--log_path", log, *FAST])
     assert code == 0
     out = capsys.readouterr().out
-    assert "--alg ppo on CartPole-v1 (classic_control), network mlp" in out and "optim_epochs" in out
+    assert "--alg ppo on CartPole-v1 (classic_control), network mlp 2x64, 1 rank(s) x 1 env(s)" in out
+    assert "optim_epochs" in out
     assert os.path.exists(os.path.join(ckpt, "run.json")) and os.path.exists(os.path.join(log, "progress.csv"))
     code = main(["--env", "CartPole-v1", "--num_timesteps", "0", "--load_path", ckpt, "--play", "--play_episodes", "2"])
     assert code == 0
@@ -80,6 +81,8 @@ def test_train_save_then_play_from_the_checkpoint(tmp_path, capsys):
         (["--num_timesteps", "0", "--play"], "--play with --num_timesteps 0 needs --load_path"),
         (["--load_path", "/nonexistent/ckpt"], "no checkpoint at /nonexistent/ckpt"),
         (["--no_such_flag", "1"], "unknown flag --no_such_flag"),
+        (["--play", "--play_episodes", "0"], "--play_episodes must be > 0"),
+        (["--loss", "clipped"], "loss must be one of clip, none, fixed_kl, adaptive_kl"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(argv, message, capsys):
