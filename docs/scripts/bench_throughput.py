@@ -132,7 +132,7 @@ def write_report(rows: list[dict], steps: int, pairs: int, commit: str) -> str:
         f"  two ranks {steady_mpi:,.0f} ({steady_mpi / steady_one:.2f}x).",
         "",
         "Why two ranks give less than 2x: collection scales (each rank steps its own MuJoCo env on its own",
-        "core), but with one rank a whole epoch is one XLA-compiled call (~2 ms for 32 minibatches),",
+        "core), but with one rank a whole epoch is one XLA-compiled call (~3-4 ms for 32 minibatches),",
         "while with several ranks every minibatch needs its own call so that the gradients can be",
         "all-reduced on the host between steps (~0.5 ms each, most of it TensorFlow's per-call cost).",
         "",
