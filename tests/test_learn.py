@@ -49,6 +49,8 @@ def test_resume_continues_counters_and_weights(tmp_path):
     for a, b in zip(weights, fresh.trainable_variables):
         np.testing.assert_array_equal(a, b.numpy())
     assert int(state.iters) == 2 and int(state.timesteps) == 512
+    rng_states = __import__("json").loads(state.rng_states.numpy().decode())
+    assert len(rng_states) == 1 and rng_states[0]["bit_generator"] == "PCG64"  # one rank's generator
     learn("CartPole-v1", MlpPolicy, max_timesteps=1024, load_path=ckpt, save_path=ckpt, log_path=log2, seed=1, **FAST)
     rows = read_progress(log2)
     assert [int(r["iterations"]) for r in rows] == [3, 4]
@@ -182,3 +184,16 @@ def test_fixed_kl_keeps_beta_and_target_kl_logs_epochs(tmp_path):
 def test_invalid_objective_settings(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         learn("CartPole-v1", MlpPolicy, max_timesteps=256, **dict(FAST, **kwargs))
+
+
+def test_ppo2_reward_scaling_statistics_are_checkpointed(tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    learn("Pendulum-v1", MlpPolicy, max_timesteps=512, save_path=ckpt, normalize_rewards=True, vf_clip=True,
+          max_grad_norm=0.5, **FAST)  # fmt: skip
+    from baselines_tf2.common.reward_scaler import RewardScaler  # noqa: PLC0415
+
+    scaler = RewardScaler(1, 0.99)
+    restore(ckpt, reward_scaler=scaler)
+    assert float(scaler.ret_rms.count) == pytest.approx(512 + 1e-2)
+    assert float(scaler.ret_rms.std) > 1.0  # Pendulum's returns are in the hundreds
+    learn("Pendulum-v1", MlpPolicy, max_timesteps=768, load_path=ckpt, save_path=ckpt, normalize_rewards=True, **FAST)
