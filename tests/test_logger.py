@@ -49,3 +49,10 @@ def test_schedules():
     assert repr(LinearAnneal(2.5e-4)) == "0.00025*frac"
     with pytest.raises(ValueError, match="unknown schedule 'cosine'"):
         lr_multiplier("cosine")
+
+
+def test_echo_replaces_stdout_for_the_table(tmp_path, capsys):
+    lines = []
+    logger = Logger(None, echo=lines.append)
+    logger.log(1, {"a": 1.0})
+    assert capsys.readouterr().out == "" and lines == [format_table({"a": 1.0})]

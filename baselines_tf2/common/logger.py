@@ -11,7 +11,7 @@ import csv
 import math
 import os
 import sys
-from typing import Mapping
+from typing import Callable, Mapping
 
 import tensorflow as tf
 
@@ -45,12 +45,16 @@ class Logger:
         log_dir: folder for ``progress.csv`` and ``tb/`` (``None``: stdout only).
         enabled: ``False`` makes every method a no-op (ranks other than 0).
         stdout: print the table to ``sys.stdout`` (looked up at each write, so redirections apply).
+        echo: prints the table instead of ``sys.stdout`` (e.g. ``tqdm.write``, which keeps a
+            progress bar below the tables).
     """
 
-    def __init__(self, log_dir: str | None, *, enabled: bool = True, stdout: bool = True) -> None:
+    def __init__(self, log_dir: str | None, *, enabled: bool = True, stdout: bool = True,
+                 echo: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.enabled = enabled
         self.log_dir = log_dir
         self.stdout = stdout
+        self.echo = echo
         self._keys: list[str] = []
         self._rows: list[dict[str, object]] = []
         self._csv_path = None
@@ -64,7 +68,9 @@ class Logger:
         """Record ``values`` for the iteration that ends at ``step`` total timesteps."""
         if not self.enabled:
             return
-        if self.stdout:
+        if self.stdout and self.echo is not None:
+            self.echo(format_table(values))
+        elif self.stdout:
             sys.stdout.write(format_table(values) + "\n")
             sys.stdout.flush()
         if self._csv_path is not None:

@@ -115,13 +115,13 @@ class TrainingRun:
                 self.scaler.sync_cache()
         self.optimizer.sync()
         self.checkpointer = Checkpointer(save_path, enabled=self.rank == 0, **saved)
-        self.logger = Logger(log_path, enabled=self.rank == 0)
         self.actor = make_actor(self.policy, self.rng)
         self.episodes: deque[tuple[float, int]] = deque(maxlen=100)
         self.tstart = time.time()
         self.iter_start = self.tstart
         self.last_saved = int(self.state.iters)  # a resumed run's checkpoint is already on disk
         self.bar = _progress_bar(progress and self.rank == 0, limits.max_timesteps, int(self.state.timesteps))
+        self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write)
 
     @property
     def iteration(self) -> int:
