@@ -12,6 +12,7 @@ import argparse
 import inspect
 import os
 import sys
+import textwrap
 import traceback
 from functools import partial
 from typing import Any, NoReturn, Sequence
@@ -47,8 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     from baselines_tf2.common.envs import ENV_TYPES  # noqa: PLC0415
     from baselines_tf2.ppo.defaults import ALGS  # noqa: PLC0415
 
+    epilog = "\n".join(
+        f"learn() flags for --alg {alg}:\n"
+        + textwrap.fill(", ".join(sorted(_learn_defaults(alg))), width=88, initial_indent="  ", subsequent_indent="  ")
+        for alg in ("ppo", "pg")
+    ) + "\n(defaults come from the --alg preset and are printed at start; ppo1/ppo2 take ppo's flags)"
     p = _Parser(prog="run.py", description="Train or play a PPO agent (Baselines' run.py). "
-                "Any learn() keyword may be added as --name value.")  # fmt: skip
+                "Any learn() keyword may be added as --name value.", epilog=epilog,
+                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--alg", default="ppo", choices=ALGS,
                    help="ppo: the paper's settings; ppo1/ppo2: Baselines' defaults; pg: vanilla policy gradient")  # fmt: skip
     p.add_argument("--env", default="CartPole-v1", help="gymnasium environment id")
