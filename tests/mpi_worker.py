@@ -81,6 +81,23 @@ def check_learn() -> None:
     assert gathered[0] == gathered[1], "ranks ended with different parameters"
 
 
+def check_stop() -> None:
+    """A callback stopping rank 1 only, and a time limit read from each rank's clock, stop both ranks together."""
+    import time  # noqa: PLC0415
+
+    from baselines_tf2.ppo import learn  # noqa: PLC0415
+
+    iterations = []
+    learn("CartPole-v1", MlpPolicy, max_timesteps=10**6, timesteps_per_actorbatch=256, optim_epochs=1, progress=False,
+          callback=lambda info: iterations.append(info.iteration) or not (RANK == 1 and info.iteration == 2))  # fmt: skip
+    assert iterations == [1, 2], iterations
+    if RANK == 1:
+        time.sleep(1.0)  # rank 1 starts later, so its clock reads less elapsed time than rank 0's
+    start = time.time()
+    learn("CartPole-v1", MlpPolicy, max_seconds=4, timesteps_per_actorbatch=256, optim_epochs=1, progress=False)
+    assert time.time() - start < 60
+
+
 def check_fault() -> None:
     """A failure on rank 1 only must end the whole run.py job, with its message."""
     import gymnasium as gym  # noqa: PLC0415
@@ -119,7 +136,7 @@ def check_variants() -> None:
     print(f"rank {RANK}: --alg pg OK", flush=True)
 
 
-CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync, "learn": check_learn, "fault": check_fault,
+CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync, "learn": check_learn, "stop": check_stop, "fault": check_fault,
           "variants": check_variants}
 
 if __name__ == "__main__":

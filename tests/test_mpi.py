@@ -27,6 +27,13 @@ def test_learn_keeps_ranks_identical():
 
 
 @pytest.mark.mpi
+def test_ranks_stop_together_on_a_one_rank_callback_or_a_time_limit():
+    proc = run_mpi(["tests/mpi_worker.py", "stop"], timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "rank 0: stop OK" in proc.stdout and "rank 1: stop OK" in proc.stdout
+
+
+@pytest.mark.mpi
 def test_every_objective_and_pg_run_under_mpirun():
     proc = run_mpi(["tests/mpi_worker.py", "variants"], timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

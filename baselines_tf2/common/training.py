@@ -141,8 +141,9 @@ class TrainingRun:
             done.append(int(state.episodes) / lim.max_episodes)
         if lim.max_iters:
             done.append(int(state.iters) / lim.max_iters)
-        if lim.max_seconds:
-            done.append((time.time() - self.tstart) / lim.max_seconds)
+        if lim.max_seconds:  # ranks' clocks differ: decide on their mean, so all stop together
+            elapsed = mpi_util.allreduce_mean(np.array([time.time() - self.tstart]), self.comm)[0]
+            done.append(elapsed / lim.max_seconds)
         self.iter_start = time.time()
         return None if max(done) >= 1.0 else 1.0 - max(done)
 
@@ -180,9 +181,9 @@ class TrainingRun:
             self.bar.set_postfix(eprewmean=row["eprewmean"])
         if self.save_interval and self.iteration % self.save_interval == 0:
             self.save()
-        if self.callback is not None:
-            return self.callback(IterationInfo(self.iteration, int(self.state.timesteps), self.policy, row)) is not False
-        return True
+        stop = self.callback is not None and self.callback(IterationInfo(self.iteration, int(self.state.timesteps), self.policy, row)) is False
+        # A callback may stop one rank only; every rank must stop together or the others would hang.
+        return not mpi_util.allreduce_sum(np.array([1.0 if stop else 0.0]), self.comm)[0]
 
     def save(self) -> None:
         """Gather every rank's RNG state into the checkpoint, then rank 0 writes it (collective)."""
