@@ -73,9 +73,13 @@ class Policy(tf.Module):
         self.ac_space = ac_space
         self.pdtype = make_pdtype(ac_space)
         self.ob_dtype = ob_dtype
-        ob_spec = tf.TensorSpec([None, *ob_space.shape], ob_dtype)
-        self._act_fn = tf.function(self._act_graph, input_signature=[tf.TensorSpec([], tf.bool), ob_spec])
-        self._forward_fn = tf.function(self.forward, input_signature=[ob_spec])
+        # Batch-first signatures of observations, actions and flat distribution parameters, shared by
+        # every compiled function that takes them (here and in the learners' update steps).
+        self.ob_spec = tf.TensorSpec([None, *ob_space.shape], ob_dtype)
+        self.ac_spec = tf.TensorSpec([None, *self.pdtype.sample_shape()], self.pdtype.sample_dtype())
+        self.pdparam_spec = tf.TensorSpec([None, *self.pdtype.param_shape()], tf.float32)
+        self._act_fn = tf.function(self._act_graph, input_signature=[tf.TensorSpec([], tf.bool), self.ob_spec])
+        self._forward_fn = tf.function(self.forward, input_signature=[self.ob_spec])
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Flat distribution parameters ``[batch, *param_shape]`` and ``vpred`` ``[batch]``."""

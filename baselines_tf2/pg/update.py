@@ -31,15 +31,9 @@ class PGUpdater:
 
     def __init__(self, policy: Policy, optimizer: MpiAdam, *, vf_coef: float) -> None:
         self.policy, self.optimizer, self.vf_coef = policy, optimizer, float(vf_coef)
-        pdtype = policy.pdtype
-        specs = [
-            tf.TensorSpec([None, *policy.ob_space.shape], policy.ob_dtype),
-            tf.TensorSpec([None, *pdtype.sample_shape()], pdtype.sample_dtype()),
-            tf.TensorSpec([None], tf.float32),
-            tf.TensorSpec([None], tf.float32),
-        ]
-        self._grad_fn = tf.function(self._grad, input_signature=specs)
-        self._kl_fn = tf.function(self._kl, input_signature=[specs[0], tf.TensorSpec([None, *pdtype.param_shape()], tf.float32)])
+        per_sample = tf.TensorSpec([None], tf.float32)
+        self._grad_fn = tf.function(self._grad, input_signature=[policy.ob_spec, policy.ac_spec, per_sample, per_sample])
+        self._kl_fn = tf.function(self._kl, input_signature=[policy.ob_spec, policy.pdparam_spec])
 
     def _grad(self, ob, ac, weights, vtarg):
         with tf.GradientTape() as tape:

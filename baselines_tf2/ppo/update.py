@@ -63,15 +63,9 @@ class PPOUpdater:
         self.kl_beta = kl_beta if kl_beta is not None else tf.Variable(1.0, trainable=False)
         self.single_rank = mpi_util.size(comm) == 1
         jit_compile = policy.jit_compile if jit_compile is None else jit_compile
-        pdtype = policy.pdtype
-        batch_specs = [
-            tf.TensorSpec([None, *policy.ob_space.shape], policy.ob_dtype),
-            tf.TensorSpec([None, *pdtype.sample_shape()], pdtype.sample_dtype()),
-            tf.TensorSpec([None], tf.float32),
-            tf.TensorSpec([None], tf.float32),
-            tf.TensorSpec([None, *pdtype.param_shape()], tf.float32),
-            tf.TensorSpec([None], tf.float32),
-        ]
+        per_sample = tf.TensorSpec([None], tf.float32)
+        # in BATCH_KEYS order: ob, ac, atarg, vtarg, oldpdparam, oldvpred
+        batch_specs = [policy.ob_spec, policy.ac_spec, per_sample, per_sample, policy.pdparam_spec, per_sample]
         # The batch and the scheduled scalars live in variables, loaded once per iteration, so the
         # compiled calls take almost no arguments (each argument costs ~30 us, a NumPy one ~130 us).
         self.batch = [tf.Variable(tf.zeros([0, *spec.shape[1:]], spec.dtype), shape=spec.shape, trainable=False)
