@@ -10,6 +10,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["baselines_tf2", "baselines_tf2.*"]),
+    package_data={"baselines_tf2.reproduce": ["reference/*.csv"]},
     install_requires=[
         "tensorflow>=2.16",
         "tensorflow-probability[tf]>=0.24",

@@ -267,3 +267,7 @@ def _fail(code: int, message: str, debug: bool, *, collective: bool) -> int:
     if size > 1:
         mpi_util.abort(code)
     return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -27,7 +27,7 @@ RUN_CONFIG = "run.json"
 
 
 class TrainState(tf.Module):
-    """Counters, RNG states and the adaptive KL coefficient: what makes a resumed run continue."""
+    """Counters, RNG states, recent episodes and the adaptive KL coefficient: what makes a resumed run continue."""
 
     def __init__(self, kl_beta: float = 1.0) -> None:
         super().__init__(name="train_state")
@@ -35,6 +35,8 @@ class TrainState(tf.Module):
         self.episodes = tf.Variable(0, dtype=tf.int64, trainable=False, name="episodes")
         self.iters = tf.Variable(0, dtype=tf.int64, trainable=False, name="iters")
         self.rng_states = tf.Variable("", dtype=tf.string, trainable=False, name="rng_states")
+        # JSON list of the last 100 episodes' (return, length), so eprewmean continues across a resume.
+        self.recent_episodes = tf.Variable("", dtype=tf.string, trainable=False, name="recent_episodes")
         self.kl_beta = tf.Variable(float(kl_beta), dtype=tf.float32, trainable=False, name="kl_beta")
 
 

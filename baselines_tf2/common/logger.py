@@ -38,6 +38,13 @@ def format_table(values: Mapping[str, float | int | str]) -> str:
     return "\n".join([line, *body, line])
 
 
+def _timesteps(row: Mapping[str, str]) -> float:
+    try:
+        return float(row.get("total_timesteps") or "inf")
+    except ValueError:
+        return float("inf")
+
+
 class Logger:
     """Writes one record per iteration.
 
@@ -47,10 +54,13 @@ class Logger:
         stdout: print the table to ``sys.stdout`` (looked up at each write, so redirections apply).
         echo: prints the table instead of ``sys.stdout`` (e.g. ``tqdm.write``, which keeps a
             progress bar below the tables).
+        resume_at: a resumed run's restored ``total_timesteps``: rows of an existing
+            ``progress.csv`` up to it are kept (later ones, logged after that checkpoint, are
+            dropped) and new rows are appended, so one file holds the whole run.
     """
 
     def __init__(self, log_dir: str | None, *, enabled: bool = True, stdout: bool = True,
-                 echo: Callable[[str], None] | None = None) -> None:  # fmt: skip
+                 echo: Callable[[str], None] | None = None, resume_at: int | None = None) -> None:  # fmt: skip
         self.enabled = enabled
         self.log_dir = log_dir
         self.stdout = stdout
@@ -63,6 +73,8 @@ class Logger:
             os.makedirs(log_dir, exist_ok=True)
             self._csv_path = os.path.join(log_dir, "progress.csv")
             self._writer = tf.summary.create_file_writer(os.path.join(log_dir, "tb"))
+            if resume_at is not None:
+                self._keep_rows_until(resume_at)
 
     def log(self, step: int, values: Mapping[str, float | int]) -> None:
         """Record ``values`` for the iteration that ends at ``step`` total timesteps."""
@@ -94,6 +106,20 @@ class Logger:
             writer = csv.DictWriter(f, fieldnames=self._keys, restval="")
             if mode == "w":
                 writer.writeheader()
+            writer.writerows(rows)
+
+    def _keep_rows_until(self, timesteps: int) -> None:
+        """Reload the rows of an earlier ``progress.csv`` logged at or before ``timesteps``."""
+        if not os.path.exists(self._csv_path):
+            return
+        with open(self._csv_path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            keys = list(reader.fieldnames or [])
+            rows = [r for r in reader if _timesteps(r) <= timesteps]
+        self._keys, self._rows = keys, rows
+        with open(self._csv_path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=keys, restval="")
+            writer.writeheader()
             writer.writerows(rows)
 
     def close(self) -> None:

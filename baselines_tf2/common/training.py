@@ -116,12 +116,13 @@ class TrainingRun:
         self.optimizer.sync()
         self.checkpointer = Checkpointer(save_path, enabled=self.rank == 0, **saved)
         self.actor = make_actor(self.policy, self.rng)
-        self.episodes: deque[tuple[float, int]] = deque(maxlen=100)
+        self.episodes: deque[tuple[float, int]] = deque(_restored_episodes(self.state), maxlen=100)
         self.tstart = time.time()
         self.iter_start = self.tstart
         self.last_saved = int(self.state.iters)  # a resumed run's checkpoint is already on disk
         self.bar = _progress_bar(progress and self.rank == 0, limits.max_timesteps, int(self.state.timesteps))
-        self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write)
+        self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write,
+                             resume_at=int(self.state.timesteps) if load_path else None)  # fmt: skip
 
     @property
     def iteration(self) -> int:
@@ -190,6 +191,7 @@ class TrainingRun:
         states = mpi_util.allgather_object(self.rng.bit_generator.state, self.comm)
         if self.checkpointer.manager is not None:
             self.state.rng_states.assign(json.dumps(states))
+            self.state.recent_episodes.assign(json.dumps(list(self.episodes)))
             self.checkpointer.save(self.iteration)
         self.last_saved = self.iteration
 
@@ -255,6 +257,11 @@ def _restored_rng(state: TrainState, rank: int, size: int, fallback: np.random.G
     rng = np.random.default_rng()
     rng.bit_generator.state = states[rank]
     return rng
+
+
+def _restored_episodes(state: TrainState) -> list[tuple[float, int]]:
+    text = state.recent_episodes.numpy().decode()
+    return [(float(r), int(n)) for r, n in json.loads(text)] if text else []
 
 
 def _progress_bar(enabled: bool, total: int, initial: int):

@@ -1,0 +1,83 @@
+"""``python -m baselines_tf2.reproduce {mujoco,table1,atari,report}``: the paper's experiments, resumable.
+
+    mujoco   Figure 3: 7 MuJoCo -v5 tasks x seeds 0-2, clip 0.2, 1M steps
+    table1   Table 1: the 11 objective settings x 7 tasks, seed 0, 1M steps (measures the random policy first)
+    atari    Pong and Breakout (ALE v5), the paper's Atari settings, 10M frames, seed 0
+    report   rebuild docs/results/README.md and its plots from the committed curves (trains nothing)
+
+Every training command ends by building the report. Stop it at any time (Ctrl-C, SIGTERM); the same
+command continues where it was: finished runs are kept, unfinished ones resume from checkpoints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from baselines_tf2.reproduce.grid import EXPERIMENTS, SETTINGS, build_grid
+from baselines_tf2.reproduce.runner import GridRunner, is_done
+
+DEFAULT_OUT = Path("docs/results")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m baselines_tf2.reproduce", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("what", choices=[*EXPERIMENTS, "report"])
+    p.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the experiment's)")
+    p.add_argument("--envs", nargs="+", default=None, help="only these env ids")
+    p.add_argument("--settings", nargs="+", default=None, help=f"only these settings: {', '.join(SETTINGS)}")
+    p.add_argument("--timesteps", type=float, default=None, help="steps per run (default: the experiment's)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once, one TF thread each (default: cores)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (curves in OUT/data); default docs/results")
+    p.add_argument("--work", type=Path, default=None, help="checkpoints of unfinished runs (default: OUT/.work)")
+    p.add_argument("--status_every", type=float, default=60.0, help="seconds between progress lines")
+    p.add_argument("--dry_run", action="store_true", help="list the runs and whether each is done, then stop")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.what == "report":
+        from baselines_tf2.reproduce.report import build_report  # noqa: PLC0415
+
+        print(build_report(args.out))
+        return 0
+    try:
+        timesteps = None if args.timesteps is None else int(args.timesteps)
+        specs = build_grid(args.what, envs=args.envs, settings=args.settings, seeds=args.seeds, timesteps=timesteps)
+        if args.envs:
+            from baselines_tf2.common.envs import env_type_of  # noqa: PLC0415 (validates the ids)
+
+            for env in args.envs:
+                env_type_of(env)
+    except Exception as exc:  # noqa: BLE001 (bad flags: one line, exit 2)
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    if args.dry_run:
+        for spec in specs:
+            print(f"{'done' if is_done(args.out, spec) else 'todo'}  {spec.key}  python run.py {' '.join(spec.command())}")
+        return 0
+    if args.what == "table1":
+        from baselines_tf2.reproduce.random_policy import measure_random_scores  # noqa: PLC0415
+
+        measure_random_scores(args.out / "data", sorted({s.env for s in specs}))
+    runner = GridRunner(args.out, args.work or args.out / ".work", args.jobs, args.status_every)
+    try:
+        code = runner.run(specs)
+    except (RuntimeError, ValueError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    except KeyboardInterrupt:
+        return 130
+    from baselines_tf2.reproduce.report import build_report  # noqa: PLC0415
+
+    build_report(args.out)
+    print(f"report: {args.out / 'README.md'}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""What the paper's experiments are, as a list of runs: tasks, objective settings, seeds, budgets.
+
+A :class:`RunSpec` is one ``run.py`` invocation. Its ``key`` (``<env>/<setting>/seed<k>``) names
+its curve under ``data/`` and its working folder, so a run is the same run whichever experiment
+asks for it: Figure 3's runs are Table 1's ``clip_0.2`` column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["ATARI_ENVS", "EXPERIMENTS", "MUJOCO_ENVS", "SETTINGS", "RunSpec", "build_grid"]
+
+MUJOCO_ENVS = (
+    "HalfCheetah-v5", "Hopper-v5", "InvertedDoublePendulum-v5", "InvertedPendulum-v5", "Reacher-v5", "Swimmer-v5",
+    "Walker2d-v5",
+)  # fmt: skip
+ATARI_ENVS = ("ALE/Pong-v5", "ALE/Breakout-v5")
+
+# The paper's Table 1 rows, in its order: setting name -> (label, run.py flags).
+SETTINGS: dict[str, tuple[str, list[str]]] = {
+    "none": ("No clipping or penalty", ["--loss", "none"]),
+    "clip_0.1": ("Clipping, ε = 0.1", ["--loss", "clip", "--clip_param", "0.1"]),
+    "clip_0.2": ("Clipping, ε = 0.2", ["--loss", "clip", "--clip_param", "0.2"]),
+    "clip_0.3": ("Clipping, ε = 0.3", ["--loss", "clip", "--clip_param", "0.3"]),
+    "adaptive_kl_0.003": ("Adaptive KL d_targ = 0.003", ["--loss", "adaptive_kl", "--kl_target", "0.003"]),
+    "adaptive_kl_0.01": ("Adaptive KL d_targ = 0.01", ["--loss", "adaptive_kl", "--kl_target", "0.01"]),
+    "adaptive_kl_0.03": ("Adaptive KL d_targ = 0.03", ["--loss", "adaptive_kl", "--kl_target", "0.03"]),
+    "fixed_kl_0.3": ("Fixed KL, β = 0.3", ["--loss", "fixed_kl", "--kl_beta", "0.3"]),
+    "fixed_kl_1": ("Fixed KL, β = 1", ["--loss", "fixed_kl", "--kl_beta", "1"]),
+    "fixed_kl_3": ("Fixed KL, β = 3", ["--loss", "fixed_kl", "--kl_beta", "3"]),
+    "fixed_kl_10": ("Fixed KL, β = 10", ["--loss", "fixed_kl", "--kl_beta", "10"]),
+}
+ATARI_SETTING = "paper_atari"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Defaults of one ``reproduce`` sub-command."""
+
+    envs: tuple[str, ...]
+    settings: tuple[str, ...]
+    seeds: tuple[int, ...]
+    timesteps: int
+    save_interval: int  # iterations between checkpoints, so an interrupted run loses little
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "mujoco": Experiment(MUJOCO_ENVS, ("clip_0.2",), (0, 1, 2), 1_000_000, 25),
+    "table1": Experiment(MUJOCO_ENVS, tuple(SETTINGS), (0,), 1_000_000, 25),
+    # 10M frames = 2.5M agent steps at frame skip 4.
+    "atari": Experiment(ATARI_ENVS, (ATARI_SETTING,), (0,), 2_500_000, 100),
+}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run: ``run.py --alg ppo --env ENV --seed SEED --num_timesteps STEPS`` plus the setting's flags."""
+
+    env: str
+    setting: str
+    seed: int
+    timesteps: int
+    save_interval: int
+    flags: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        """``<env with / as _>/<setting>/seed<k>``: the run's name on disk."""
+        return f"{self.env.replace('/', '_')}/{self.setting}/seed{self.seed}"
+
+    def command(self) -> list[str]:
+        """``run.py`` arguments (without the interpreter, log, save and load paths)."""
+        return ["--alg", "ppo", "--env", self.env, "--seed", str(self.seed), "--num_timesteps", str(self.timesteps),
+                "--save_interval", str(self.save_interval), "--progress", "false", *self.flags]  # fmt: skip
+
+
+def build_grid(
+    experiment: str,
+    *,
+    envs: list[str] | None = None,
+    settings: list[str] | None = None,
+    seeds: list[int] | None = None,
+    timesteps: int | None = None,
+) -> list[RunSpec]:
+    """The runs of ``experiment``, optionally narrowed or resized; ordered seed-major.
+
+    Seed-major order (every task's seed 0, then seed 1, ...) means a partial pass still gives one
+    complete seed of every cell.
+    """
+    exp = EXPERIMENTS[experiment]
+    chosen = list(settings or exp.settings)
+    unknown = [s for s in chosen if s not in SETTINGS and s != ATARI_SETTING]
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; choose from {', '.join(SETTINGS)}")
+    steps = timesteps or exp.timesteps
+    if steps <= 0:
+        raise ValueError(f"--timesteps must be > 0, got {steps}")
+    return [
+        RunSpec(env, setting, seed, steps, exp.save_interval, tuple(SETTINGS[setting][1]) if setting in SETTINGS else ())
+        for seed in (seeds if seeds is not None else exp.seeds)
+        for env in (envs or exp.envs)
+        for setting in chosen
+    ]

@@ -1,0 +1,287 @@
+"""Rebuild every table and plot of the reproduction from the committed curves; trains nothing.
+
+A run's **score** is its final ``eprewmean``: the mean return of its last 100 episodes, the
+paper's measure. Sections appear for whatever runs are present:
+
+* **Figure 3**: ``clip_0.2`` runs on non-Atari tasks: one panel per task, mean and min-max band
+  over seeds, a table beside Baselines ppo2, CleanRL and RL-Zoo3 (``reference/mujoco_1m.csv``).
+* **Table 1**: every objective setting; per task, scores are normalised so that the random policy
+  is 0 and the best setting (mean over seeds) is 1, then averaged over tasks and seeds as the paper
+  does; beside it the interquartile mean (IQM) with a 95% bootstrap interval (rliable's statistic;
+  runs resampled with replacement, stratified by task).
+* **Atari**: curves and final scores beside the paper's (40M frames) and Baselines ppo2 (10M steps).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from baselines_tf2.reproduce.grid import ATARI_SETTING, MUJOCO_ENVS, SETTINGS
+from baselines_tf2.reproduce.random_policy import load_random_scores
+
+__all__ = ["Run", "bootstrap_ci", "build_report", "iqm", "load_runs", "normalised_scores"]
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+_PAPER_NAMES = {  # paper_table1.csv (variant, setting) -> our setting name
+    ("no clipping or penalty", ""): "none", ("clipping", "epsilon=0.1"): "clip_0.1", ("clipping", "epsilon=0.2"): "clip_0.2",
+    ("clipping", "epsilon=0.3"): "clip_0.3", ("adaptive KL", "d_targ=0.003"): "adaptive_kl_0.003",
+    ("adaptive KL", "d_targ=0.01"): "adaptive_kl_0.01", ("adaptive KL", "d_targ=0.03"): "adaptive_kl_0.03",
+    ("fixed KL", "beta=0.3"): "fixed_kl_0.3", ("fixed KL", "beta=1"): "fixed_kl_1", ("fixed KL", "beta=3"): "fixed_kl_3",
+    ("fixed KL", "beta=10"): "fixed_kl_10",
+}  # fmt: skip
+
+
+@dataclass
+class Run:
+    """One finished run's curve."""
+
+    env: str
+    setting: str
+    seed: int
+    timesteps: np.ndarray
+    eprewmean: np.ndarray
+
+    @property
+    def score(self) -> float:
+        return float(self.eprewmean[-1])
+
+    @property
+    def task(self) -> str:
+        """``Hopper`` for ``Hopper-v5``, ``Pong`` for ``ALE/Pong-v5``."""
+        return self.env.split("/")[-1].rsplit("-", 1)[0]
+
+    @property
+    def is_atari(self) -> bool:
+        return self.env.startswith("ALE/") or "NoFrameskip" in self.env
+
+
+def load_runs(data_dir: Path) -> list[Run]:
+    """Every ``data/<env>/<setting>/seed<k>.csv``."""
+    runs = []
+    for path in sorted(data_dir.glob("*/*/seed*.csv")):
+        env_dir, setting = path.parent.parent.name, path.parent.name
+        env = "ALE/" + env_dir[4:] if env_dir.startswith("ALE_") else env_dir
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if not rows:
+            continue
+        steps = np.array([float(r["total_timesteps"]) for r in rows])
+        returns = np.array([float(r["eprewmean"]) if r["eprewmean"] else np.nan for r in rows])
+        runs.append(Run(env, setting, int(path.stem[4:]), steps, returns))
+    return runs
+
+
+def iqm(scores: np.ndarray) -> float:
+    """Interquartile mean: the mean of the middle 50% (scipy's ``trim_mean(x, 0.25)``)."""
+    x = np.sort(np.asarray(scores, np.float64).ravel())
+    cut = int(0.25 * len(x))
+    return float(x[cut : len(x) - cut].mean())
+
+
+def bootstrap_ci(groups: list[np.ndarray], stat=iqm, reps: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of ``stat`` over resamples that redraw each group's runs with replacement.
+
+    ``groups`` holds one array of run scores per task (rliable's stratified bootstrap); a task with
+    one run contributes that run to every resample.
+    """
+    rng = np.random.default_rng(seed)
+    values = np.empty(reps)
+    for i in range(reps):
+        values[i] = stat(np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups]))
+    lo, hi = np.percentile(values, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def normalised_scores(runs: list[Run], random: dict[str, float]) -> dict[str, dict[str, np.ndarray]]:
+    """``setting -> task env -> normalised scores of its seeds``: random policy 0, best setting (seed mean) 1."""
+    by_cell: dict[tuple[str, str], list[float]] = {}
+    for run in runs:
+        by_cell.setdefault((run.env, run.setting), []).append(run.score)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for env in sorted({e for e, _ in by_cell}):
+        if env not in random:
+            continue
+        cells = {s: np.array(v) for (e, s), v in by_cell.items() if e == env}
+        best = max(v.mean() for v in cells.values())
+        scale = best - random[env]
+        if scale <= 0:
+            continue
+        for setting, scores in cells.items():
+            out.setdefault(setting, {})[env] = (scores - random[env]) / scale
+    return out
+
+
+def _read_reference(name: str, key: str) -> dict[str, dict[str, str]]:
+    with open(REFERENCE / name, newline="") as f:
+        return {row[key]: row for row in csv.DictReader(f)}
+
+
+def _plot_curves(ax, runs: list[Run], label: str | None = None) -> None:
+    """Mean curve and min-max band over ``runs`` (cut to the shortest run)."""
+    n = min(len(r.timesteps) for r in runs)
+    steps = runs[0].timesteps[:n]
+    curves = np.stack([r.eprewmean[:n] for r in runs])
+    line = ax.plot(steps, np.nanmean(curves, 0), linewidth=1.2, label=label)[0]
+    if len(runs) > 1:
+        ax.fill_between(steps, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.25, color=line.get_color(), linewidth=0)
+
+
+def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
+    chosen = [r for r in runs if r.setting == "clip_0.2" and not r.is_atari]
+    envs = sorted({r.env for r in chosen}, key=lambda e: (e not in MUJOCO_ENVS, e))
+    if not envs:
+        return []
+    refs = _read_reference("mujoco_1m.csv", "task")
+    ref_cols = [("baselines_ppo2_v2_6seeds", "Baselines ppo2 (-v2, 6 seeds)"), ("cleanrl_ppo_v4_3seeds", "CleanRL (-v4, 3 seeds)"),
+                ("rlzoo3_ppo_v3_tuned", "RL-Zoo3 (-v3, tuned)")]  # fmt: skip
+    cols = 4 if len(envs) > 3 else len(envs)
+    rows = -(-len(envs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False)
+    lines = ["## Figure 3: MuJoCo, the paper's settings (clip ε = 0.2), 1M steps", "",
+             "![Figure 3](figure3.png)", "",
+             "Mean (line) and min-max (band) over seeds of `eprewmean` (mean return of the last 100 episodes). "
+             "Dashed: other libraries' published 1M-step results, on **older task versions** (gym `-v2`/`-v3`/`-v4` "
+             "on mujoco-py; ours are gymnasium `-v5` on the `mujoco` package, whose dynamics and rewards differ in "
+             "places): compare magnitudes, not decimals.", "",
+             "| task | seeds | ours: mean ± std | per seed | " + " | ".join(name for _, name in ref_cols) + " |",
+             "|---|---:|---:|---|" + "---:|" * len(ref_cols)]  # fmt: skip
+    for ax, env in zip(axes.flat, envs):
+        env_runs = sorted((r for r in chosen if r.env == env), key=lambda r: r.seed)
+        _plot_curves(ax, env_runs, "baselines_tf2")
+        scores = np.array([r.score for r in env_runs])
+        ref = refs.get(env_runs[0].task, {})
+        for (col, name), style in zip(ref_cols, [(0, (4, 2)), (0, (1, 1)), (0, (6, 2, 1, 2))]):
+            if ref.get(col):
+                ax.axhline(float(ref[col]), color="grey", linestyle=style, linewidth=0.9, label=name)
+        ax.set_title(env, fontsize=9)
+        ax.tick_params(labelsize=7)
+        refs_text = " | ".join(f"{float(ref[c]):.1f}" if ref.get(c) else "–" for c, _ in ref_cols)
+        per_seed = ", ".join(f"{s:.1f}" for s in scores)
+        lines.append(f"| {env} | {len(scores)} | {scores.mean():.1f} ± {scores.std():.1f} | {per_seed} | {refs_text} |")
+    for ax in list(axes.flat)[len(envs):]:
+        ax.axis("off")
+    handles, labels = [], []
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower right", fontsize=8)
+    fig.supxlabel("timesteps", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out / "figure3.png", dpi=90)
+    plt.close(fig)
+    return [*lines, ""]
+
+
+def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
+    mujoco = [r for r in runs if not r.is_atari and r.setting in SETTINGS]
+    settings = [s for s in SETTINGS if any(r.setting == s for r in mujoco)]
+    if len(settings) < 2:
+        return []
+    random = load_random_scores(data_dir)
+    envs = sorted({r.env for r in mujoco})
+    norm = normalised_scores(mujoco, random)
+    with open(REFERENCE / "paper_table1.csv", newline="") as f:
+        paper = {_PAPER_NAMES[(r["variant"], r["setting"])]: float(r["avg_normalized_score"]) for r in csv.DictReader(f)}
+    lines = ["## Table 1: objectives, 1M steps", "",
+             "Per task, a run's score is normalised so that the random policy scores 0 (uniform random actions, "
+             "100 episodes, measured on the `-v5` tasks: `data/random_scores.csv`) and the best setting's mean over "
+             "seeds scores 1; *avg. normalised* is the mean over all runs (tasks × seeds), the paper's statistic. "
+             "IQM: interquartile mean of the same normalised scores with a 95% stratified-bootstrap interval "
+             "(2000 resamples; rliable's method). The paper used gym `-v1` tasks with 3 seeds each.", "",
+             "| setting | tasks | runs | avg. normalised (ours) | paper | IQM [95% CI] |", "|---|---:|---:|---:|---:|---|"]  # fmt: skip
+    means = {}
+    for setting in settings:
+        groups = list(norm.get(setting, {}).values())
+        if not groups:
+            continue
+        flat = np.concatenate(groups)
+        lo, hi = bootstrap_ci(groups)
+        means[setting] = flat.mean()
+        lines.append(f"| {SETTINGS[setting][0]} | {len(groups)} | {len(flat)} | {flat.mean():.2f} | {paper.get(setting, float('nan')):.2f} "
+                     f"| {iqm(flat):.2f} [{lo:.2f}, {hi:.2f}] |")  # fmt: skip
+    missing = [e for e in envs if e not in random]
+    if missing:
+        lines.append(f"\nNot normalised (no random-policy score yet): {', '.join(missing)}.")
+    lines += ["", "Raw scores (mean over seeds; seeds in brackets):", "",
+              "| setting | " + " | ".join(envs) + " |", "|---|" + "---:|" * len(envs)]  # fmt: skip
+    for setting in settings:
+        cells = []
+        for env in envs:
+            scores = [r.score for r in mujoco if r.env == env and r.setting == setting]
+            cells.append(f"{np.mean(scores):.1f} ({len(scores)})" if scores else "–")
+        lines.append(f"| {SETTINGS[setting][0]} | " + " | ".join(cells) + " |")
+    lines.append("| random policy | " + " | ".join(f"{random[e]:.1f}" if e in random else "–" for e in envs) + " |")
+    if means:
+        fig, ax = plt.subplots(figsize=(8, 3.2))
+        x = np.arange(len(means))
+        ax.bar(x - 0.2, list(means.values()), 0.4, label="baselines_tf2 (-v5)")
+        ax.bar(x + 0.2, [paper.get(s, np.nan) for s in means], 0.4, label="paper (-v1)")
+        ax.set_xticks(x, [s.replace("adaptive_kl", "akl").replace("fixed_kl", "fkl") for s in means], rotation=30, fontsize=8)
+        ax.set_ylabel("avg. normalised score")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "table1.png", dpi=90)
+        plt.close(fig)
+        lines[2:2] = ["![Table 1](table1.png)", ""]
+    return [*lines, ""]
+
+
+def _atari(runs: list[Run], out: Path, plt) -> list[str]:
+    chosen = [r for r in runs if r.is_atari and r.setting == ATARI_SETTING]
+    envs = sorted({r.env for r in chosen})
+    if not envs:
+        return []
+    refs = _read_reference("atari_10m.csv", "game")
+    fig, axes = plt.subplots(1, len(envs), figsize=(4 * len(envs), 3), squeeze=False)
+    lines = ["## Atari: the paper's settings (Table 5), 10M frames", "",
+             "![Atari](atari.png)", "",
+             "Frame budget: 10M frames (2.5M agent steps at frame skip 4), a quarter of the paper's 40M. "
+             "Gymnasium `ALE/…-v5` ids (sticky actions with probability 0.25, the v5 default; the paper used "
+             "`NoFrameskip-v4` without them), 8 actors, game score (all lives) of the last 100 episodes.", "",
+             "| game | seeds | ours (10M frames) | paper PPO (40M frames) | Baselines ppo2 (10M steps = 40M frames) |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for ax, env in zip(axes.flat, envs):
+        env_runs = [r for r in chosen if r.env == env]
+        _plot_curves(ax, env_runs, "baselines_tf2")
+        ref = refs.get(env_runs[0].task, {})
+        if ref.get("paper_ppo_40M_frames"):
+            ax.axhline(float(ref["paper_ppo_40M_frames"]), color="grey", linestyle="--", linewidth=0.9, label="paper (40M frames)")
+        ax.set(title=env, xlabel="timesteps (x4 = frames)")
+        ax.legend(fontsize=7)
+        scores = np.array([r.score for r in env_runs])
+        lines.append(f"| {env} | {len(scores)} | {scores.mean():.1f} | {ref.get('paper_ppo_40M_frames', '–')} "
+                     f"| {ref.get('baselines_ppo2_10M_steps', '–')} |")  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(out / "atari.png", dpi=90)
+    plt.close(fig)
+    return [*lines, ""]
+
+
+def build_report(out: Path) -> str:
+    """Write ``out/README.md`` and its PNGs from ``out/data``; returns the markdown."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    data_dir = out / "data"
+    runs = load_runs(data_dir)
+    commits = sorted({json.loads(p.read_text()).get("commit") or "?" for p in data_dir.glob("*/*/seed*.json")})
+    lines = ["# Reproducing the PPO paper", "",
+             "Made by `python -m baselines_tf2.reproduce report` from the curves in `data/` "
+             "(one CSV per run, written by `python -m baselines_tf2.reproduce {mujoco,table1,atari}`; see the README). "
+             f"{len(runs)} runs. A run's score is the mean return of its last 100 episodes at the end of training.", ""]  # fmt: skip
+    lines += _figure3(runs, out, plt) + _table1(runs, data_dir, out, plt) + _atari(runs, out, plt)
+    if commits:
+        lines += [f"Code versions (git commits) that produced these runs: {', '.join(c[:10] for c in commits)}.", ""]
+    text = "\n".join(lines)
+    (out / "README.md").write_text(text)
+    return text
