@@ -51,9 +51,15 @@ def test_resume_continues_counters_and_weights(tmp_path):
     assert int(state.iters) == 2 and int(state.timesteps) == 512
     rng_states = __import__("json").loads(state.rng_states.numpy().decode())
     assert len(rng_states) == 1 and rng_states[0]["bit_generator"] == "PCG64"  # one rank's generator
+    episodes = __import__("json").loads(state.recent_episodes.numpy().decode())
+    assert 0 < len(episodes) <= 100 and sum(length for _, length in episodes) <= 512
     learn("CartPole-v1", MlpPolicy, max_timesteps=1024, load_path=ckpt, save_path=ckpt, log_path=log2, seed=1, **FAST)
     rows = read_progress(log2)
     assert [int(r["iterations"]) for r in rows] == [3, 4]
+    # eprewmean continues over the restored episodes: the last 100 of (restored + this iteration's).
+    _, new = read_monitor_csv(os.path.join(log2, "monitor", "0.0.monitor.csv"))
+    window = [r for r, _ in episodes] + [r for r, _, _ in new[: int(rows[0]["episodes_this_iter"])]]
+    assert float(rows[0]["eprewmean"]) == pytest.approx(np.mean(window[-100:]))
     assert [int(r["total_timesteps"]) for r in rows] == [768, 1024]
     # Resuming a finished run trains nothing and rewrites no checkpoint.
     files = {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)}

@@ -56,3 +56,20 @@ def test_echo_replaces_stdout_for_the_table(tmp_path, capsys):
     logger = Logger(None, echo=lines.append)
     logger.log(1, {"a": 1.0})
     assert capsys.readouterr().out == "" and lines == [format_table({"a": 1.0})]
+
+
+def test_resumed_logger_keeps_rows_up_to_the_checkpoint_and_appends(tmp_path):
+    logger = Logger(str(tmp_path), stdout=False)
+    for step in (100, 200, 300):
+        logger.log(step, {"total_timesteps": step, "eprewmean": step / 100})
+    logger.close()
+    # The run died after logging 300 but its last checkpoint was at 200: row 300 is redone.
+    resumed = Logger(str(tmp_path), stdout=False, resume_at=200)
+    resumed.log(300, {"total_timesteps": 300, "eprewmean": 30.0})
+    resumed.log(400, {"total_timesteps": 400, "eprewmean": 40.0, "approxkl": 0.5})
+    resumed.close()
+    with open(tmp_path / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["total_timesteps"], r["eprewmean"], r["approxkl"]) for r in rows] == [
+        ("100", "1.0", ""), ("200", "2.0", ""), ("300", "30.0", ""), ("400", "40.0", "0.5")
+    ]  # fmt: skip

@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--envs", nargs="+", default=None, help="only these env ids")
     p.add_argument("--settings", nargs="+", default=None, help=f"only these settings: {', '.join(SETTINGS)}")
     p.add_argument("--timesteps", type=float, default=None, help="steps per run (default: the experiment's)")
+    p.add_argument("--save_interval", type=int, default=None, help="iterations between checkpoints of a run")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once, one TF thread each (default: cores)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (curves in OUT/data); default docs/results")
     p.add_argument("--work", type=Path, default=None, help="checkpoints of unfinished runs (default: OUT/.work)")
@@ -49,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         timesteps = None if args.timesteps is None else int(args.timesteps)
-        specs = build_grid(args.what, envs=args.envs, settings=args.settings, seeds=args.seeds, timesteps=timesteps)
+        specs = build_grid(args.what, envs=args.envs, settings=args.settings, seeds=args.seeds, timesteps=timesteps,
+                           save_interval=args.save_interval)  # fmt: skip
         if args.envs:
             from baselines_tf2.common.envs import env_type_of  # noqa: PLC0415 (validates the ids)
 

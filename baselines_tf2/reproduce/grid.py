@@ -82,6 +82,7 @@ def build_grid(
     settings: list[str] | None = None,
     seeds: list[int] | None = None,
     timesteps: int | None = None,
+    save_interval: int | None = None,
 ) -> list[RunSpec]:
     """The runs of ``experiment``, optionally narrowed or resized; ordered seed-major.
 
@@ -96,8 +97,11 @@ def build_grid(
     steps = timesteps or exp.timesteps
     if steps <= 0:
         raise ValueError(f"--timesteps must be > 0, got {steps}")
+    every = exp.save_interval if save_interval is None else save_interval
+    if every <= 0:
+        raise ValueError(f"--save_interval must be > 0, got {every}")
     return [
-        RunSpec(env, setting, seed, steps, exp.save_interval, tuple(SETTINGS[setting][1]) if setting in SETTINGS else ())
+        RunSpec(env, setting, seed, steps, every, tuple(SETTINGS[setting][1]) if setting in SETTINGS else ())
         for seed in (seeds if seeds is not None else exp.seeds)
         for env in (envs or exp.envs)
         for setting in chosen

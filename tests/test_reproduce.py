@@ -1,0 +1,105 @@
+"""The reproduction command: grid, statistics, and a tiny grid killed midway and restarted."""
+
+import csv
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from baselines_tf2.reproduce.grid import SETTINGS, build_grid
+from baselines_tf2.reproduce.report import Run, bootstrap_ci, iqm, normalised_scores
+from conftest import REPO
+
+
+def test_grids_have_the_papers_shape():
+    figure3 = build_grid("mujoco")
+    assert len(figure3) == 21 and {s.setting for s in figure3} == {"clip_0.2"} and {s.seed for s in figure3} == {0, 1, 2}
+    assert [s.seed for s in figure3[:7]] == [0] * 7  # seed-major: one whole seed first
+    table1 = build_grid("table1")
+    assert len(table1) == 77 and len(SETTINGS) == 11 and all(s.timesteps == 1_000_000 for s in table1)
+    atari = build_grid("atari")
+    assert [s.env for s in atari] == ["ALE/Pong-v5", "ALE/Breakout-v5"] and atari[0].timesteps == 2_500_000
+    spec = next(s for s in table1 if s.setting == "adaptive_kl_0.003" and s.env == "Hopper-v5")
+    assert spec.key == "Hopper-v5/adaptive_kl_0.003/seed0"
+    assert spec.command()[-4:] == ["--loss", "adaptive_kl", "--kl_target", "0.003"]
+    assert atari[0].key == "ALE_Pong-v5/paper_atari/seed0"
+    with pytest.raises(ValueError, match="unknown setting"):
+        build_grid("table1", settings=["clip_0.5"])
+
+
+def test_iqm_and_bootstrap():
+    assert iqm(np.arange(1.0, 9.0)) == 4.5  # mean of 3, 4, 5, 6
+    assert iqm(np.array([0.0, 1.0, 2.0, 100.0])) == 1.5
+    assert bootstrap_ci([np.full(3, 0.7), np.full(3, 0.7)]) == (pytest.approx(0.7), pytest.approx(0.7))
+    # One run per task: stratified resampling always draws the same runs.
+    assert bootstrap_ci([np.array([0.1]), np.array([0.5]), np.array([0.9]), np.array([0.3])]) == (
+        pytest.approx(iqm(np.array([0.1, 0.5, 0.9, 0.3]))), pytest.approx(0.4))
+    lo, hi = bootstrap_ci([np.array([0.0, 1.0, 0.2, 0.8])])
+    assert 0.0 <= lo < 0.5 < hi <= 1.0
+
+
+def _run(env, setting, seed, score):
+    return Run(env, setting, seed, np.array([1.0, 2.0]), np.array([0.0, score]))
+
+
+def test_normalisation_random_zero_best_setting_one():
+    runs = [_run("A", "clip_0.2", 0, 110.0), _run("A", "clip_0.2", 1, 90.0), _run("A", "none", 0, 55.0),
+            _run("B", "clip_0.2", 0, -5.0), _run("B", "none", 0, -10.0)]  # fmt: skip
+    norm = normalised_scores(runs, {"A": 10.0, "B": -20.0})
+    np.testing.assert_allclose(norm["clip_0.2"]["A"], [(110 - 10) / 90, (90 - 10) / 90])  # best: clip's mean 100
+    np.testing.assert_allclose(norm["none"]["A"], [45 / 90])
+    np.testing.assert_allclose(norm["clip_0.2"]["B"], [1.0])
+    np.testing.assert_allclose(norm["none"]["B"], [10 / 15])
+
+
+def _curves(out):
+    return sorted((out / "data").glob("*/*/seed*.csv"))
+
+
+def test_killed_midway_and_restarted_reruns_nothing_finished(tmp_path):
+    out = tmp_path / "results"
+    cmd = [sys.executable, "-m", "baselines_tf2.reproduce", "table1", "--envs", "CartPole-v1", "--settings", "clip_0.2",
+           "none", "--seeds", "0", "1", "--timesteps", "8192", "--save_interval", "1", "--jobs", "1", "--out", str(out),
+           "--status_every", "1"]  # fmt: skip
+    first = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    work = out / ".work"
+    deadline = time.time() + 240
+    # Stop once one run is finished and the next has a checkpoint but is not finished.
+    while time.time() < deadline and first.poll() is None:
+        if _curves(out) and list(work.glob("*/*/seed*/ckpt/checkpoint")):
+            first.send_signal(signal.SIGTERM)
+            break
+        time.sleep(0.05)
+    first_out, _ = first.communicate(timeout=120)
+    assert first.returncode == 128 + signal.SIGTERM, first_out
+    assert "Run the same command again to continue" in first_out
+    finished = {p: os.path.getmtime(p) for p in _curves(out)}
+    assert 1 <= len(finished) < 4
+
+    second = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"4 runs, {len(finished)} done" in second.stdout
+    assert re.search(r"resumed at \d+ steps", second.stdout), second.stdout
+    for path, mtime in finished.items():
+        assert os.path.getmtime(path) == mtime
+        key = str(path.relative_to(out / "data"))[: -len(".csv")]
+        assert f"started  {key}" not in second.stdout
+    curves = _curves(out)
+    assert len(curves) == 4
+    for path in curves:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert [int(r["iterations"]) for r in rows] == [1, 2, 3, 4]  # a resumed run's log is continued, not restarted
+        assert [int(r["total_timesteps"]) for r in rows] == [2048, 4096, 6144, 8192]
+    with open(out / "data" / "random_scores.csv", newline="") as f:
+        random_score = float(next(csv.DictReader(f))["random_score"])
+    assert 15 < random_score < 30  # CartPole under uniform random actions lasts ~22 steps
+    report = (out / "README.md").read_text()
+    assert "## Figure 3" in report and "## Table 1" in report and "| CartPole-v1 | 2 |" in report
+    assert (out / "figure3.png").exists() and (out / "table1.png").exists()
+    assert not list(work.glob("*/*/seed*"))  # finished runs leave no working folder behind
