@@ -136,8 +136,21 @@ def check_variants() -> None:
     print(f"rank {RANK}: --alg pg OK", flush=True)
 
 
+def check_split_comm() -> None:
+    """learn(comm=...) keeps everything to that communicator: with one group per rank, nothing is averaged."""
+    from baselines_tf2.ppo import learn  # noqa: PLC0415
+
+    alone = mpi_util.get_comm().Split(RANK, 0)  # a size-1 communicator per rank
+    pi = learn("CartPole-v1", MlpPolicy, max_timesteps=1024, timesteps_per_actorbatch=256, optim_epochs=2,
+               progress=False, comm=alone, seed=100 * RANK)  # fmt: skip
+    assert pi.ob_rms.comm is alone and abs(float(pi.ob_rms.count) - (1024 + 1e-2)) < 1e-6  # this rank's steps only
+    means = mpi_util.allgather_object(pi.ob_rms.mean.numpy())
+    params = mpi_util.allgather_object(np.concatenate([v.numpy().ravel() for v in pi.trainable_variables]))
+    assert not np.allclose(means[0], means[1]) and not np.allclose(params[0], params[1])
+
+
 CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync, "learn": check_learn, "stop": check_stop, "fault": check_fault,
-          "variants": check_variants}
+          "variants": check_variants, "split": check_split_comm}
 
 if __name__ == "__main__":
     assert SIZE == 2, f"expected 2 ranks, got {SIZE}"

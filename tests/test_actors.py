@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from gymnasium import spaces
 
-from baselines_tf2.common.actors import NumpyMlpActor, TfActor, make_actor, select_actions
+from baselines_tf2.common.actors import NumpyMlpActor, TfActor, make_actor
 from baselines_tf2.common.distributions import make_pdtype
 from baselines_tf2.common.policies import CnnPolicy, MlpPolicy
 
@@ -63,7 +63,7 @@ def test_host_sampling_matches_the_tfp_distribution(ac_space):
     flat = np.random.default_rng(2).normal(size=pdtype.param_shape()).astype(np.float32)
     n = 40_000
     batch = np.tile(flat, (n, 1))
-    x = select_actions(pdtype, batch, np.random.default_rng(3), stochastic=True)
+    x = pdtype.sample_numpy(batch, np.random.default_rng(3))
     assert x.shape == (n, *pdtype.sample_shape())
     pd = pdtype.pdfromflat(tf.constant(batch))
     logp = pd.logp(tf.constant(x, pdtype.sample_dtype())).numpy()
@@ -76,5 +76,5 @@ def test_host_sampling_matches_the_tfp_distribution(ac_space):
         for value, count in zip(values, counts):
             p = probs[np.all(x.reshape(n, -1) == value, axis=1)][0]
             assert abs(count / n - p) < 4 * np.sqrt(p * (1 - p) / n)
-    mode = select_actions(pdtype, flat[None], np.random.default_rng(0), stochastic=False)
+    mode = pdtype.mode_numpy(flat[None])
     np.testing.assert_allclose(mode, pdtype.pdfromflat(tf.constant(flat[None])).mode().numpy(), rtol=1e-6)

@@ -11,7 +11,7 @@ from conftest import REPO, run_mpi
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("check", ["rms", "adam", "sync"])
+@pytest.mark.parametrize("check", ["rms", "adam", "sync", "split"])
 def test_under_mpirun_two_ranks(check):
     proc = run_mpi(["tests/mpi_worker.py", check])
     assert proc.returncode == 0, proc.stdout + proc.stderr

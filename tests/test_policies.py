@@ -155,3 +155,17 @@ def test_bad_spaces_and_kinds_are_rejected():
 def test_only_mlps_ask_for_xla():
     """XLA's CPU convolutions are far slower than oneDNN's, so CNN training steps stay un-jitted."""
     assert MlpPolicy.jit_compile and not CnnPolicy.jit_compile
+
+
+def test_act_draws_from_the_policy_generator_and_sees_new_weights():
+    pi = make("mlp", AC_SPACES["box"])
+    ob = observations("mlp", 1)[0]
+    pi.rng = np.random.default_rng(5)
+    first = pi.act(True, ob)[0]
+    pi.rng = np.random.default_rng(5)
+    np.testing.assert_array_equal(pi.act(True, ob)[0], first)  # same generator state, same draw
+    mode, vpred = pi.act(False, ob)
+    pi.vf_final.b.assign_add([2.0])
+    pi.pol_head.dense.b.assign_add(tf.ones_like(pi.pol_head.dense.b))
+    mode2, vpred2 = pi.act(False, ob)
+    assert vpred2 == pytest.approx(vpred + 2.0, rel=1e-5) and np.allclose(mode2, mode + 1.0, atol=1e-5)

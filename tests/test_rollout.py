@@ -83,3 +83,29 @@ def test_collect_episodes_keeps_whole_episodes_only():
     np.testing.assert_array_equal(collector.obs[:, 0], [0.0, 0.0])  # fresh episodes for the next call
     again = collector.collect_episodes(FixedActor(0.0, action_shape=(1,)), min_steps=1)
     np.testing.assert_array_equal(again.obs[:, 0, 0], [0, 1, 2])
+
+
+def test_direct_stepping_of_sync_copies_equals_the_vector_envs_step():
+    """The collector steps a SyncVectorEnv's copies itself; the result must equal vec.step's, bit for bit."""
+    import gymnasium as gym
+
+    from baselines_tf2.common.actors import make_actor
+    from baselines_tf2.common.policies import MlpPolicy
+
+    def segments(direct):
+        env = vec(lambda: gym.make("Hopper-v5", max_episode_steps=23), 2)  # truncations and falls
+        pi = MlpPolicy(env.single_observation_space, env.single_action_space)
+        for v in pi.trainable_variables:
+            v.assign(np.full(v.shape, 0.05, np.float32))
+        pi.pol_head.logstd.assign(np.full(3, 0.5, np.float32))
+        collector = RolloutCollector(env, 150, 0.99, np.float32, seeds=[3, 4])
+        if not direct:
+            collector._envs = None  # force the vector env's own step
+        actor = make_actor(pi, np.random.default_rng(0))
+        return [collector.collect(actor) for _ in range(2)]
+
+    for a, b in zip(segments(True), segments(False)):
+        assert a.episodes == b.episodes and len(a.episodes) > 4
+        assert a.dones.sum() > 4 and np.count_nonzero(a.bootstrap) > 0 and np.count_nonzero(a.bootstrap) < a.dones.sum()
+        for name in ("obs", "actions", "rewards", "bootstrap", "dones", "vpreds", "last_vpreds"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)

@@ -10,51 +10,19 @@ rollout acts through an *actor*:
 * :class:`TfActor` calls the policy's compiled forward pass once per step for all env copies
   (CNNs, where the network, not the call, is the cost).
 
-Both sample actions on the host with a NumPy ``Generator``, so one seeded generator per rank
-holds all rollout randomness and can be checkpointed. Sampling follows the same distributions as
-:mod:`baselines_tf2.common.distributions` (tested against them).
+Both sample actions on the host with the action distribution's own NumPy sampler
+(:meth:`PdType.sample_numpy <baselines_tf2.common.distributions.PdType.sample_numpy>`) and one
+seeded ``Generator`` per rank, which holds all rollout randomness and is checkpointed.
+``Policy.act`` goes through the same actor, so there is one acting path.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from baselines_tf2.common.distributions import (
-    BernoulliPdType,
-    CategoricalPdType,
-    DiagGaussianPdType,
-    MultiCategoricalPdType,
-    PdType,
-)
 from baselines_tf2.common.policies import OBS_CLIP, MlpPolicy, Policy
 
-__all__ = ["Actor", "NumpyMlpActor", "TfActor", "make_actor", "select_actions"]
-
-
-def _categorical(logits: np.ndarray, rng: np.random.Generator, stochastic: bool) -> np.ndarray:
-    if not stochastic:
-        return logits.argmax(axis=-1).astype(np.int32)
-    gumbel = -np.log(-np.log(rng.random(logits.shape)))  # Gumbel-max: exact categorical sampling
-    return (logits + gumbel).argmax(axis=-1).astype(np.int32)
-
-
-def select_actions(pdtype: PdType, flat: np.ndarray, rng: np.random.Generator, stochastic: bool) -> np.ndarray:
-    """A sample (or the mode) of each row's distribution, from flat parameters ``[batch, param]``."""
-    if isinstance(pdtype, DiagGaussianPdType):
-        mean, logstd = np.split(flat, 2, axis=-1)
-        if not stochastic:
-            return mean.astype(np.float32)
-        return (mean + np.exp(logstd) * rng.standard_normal(mean.shape)).astype(np.float32)
-    if isinstance(pdtype, CategoricalPdType):
-        return _categorical(flat, rng, stochastic)
-    if isinstance(pdtype, MultiCategoricalPdType):
-        parts = np.split(flat, np.cumsum(pdtype.nvec)[:-1], axis=-1)
-        return np.stack([_categorical(p, rng, stochastic) for p in parts], axis=-1)
-    if isinstance(pdtype, BernoulliPdType):
-        if not stochastic:
-            return (flat > 0).astype(np.int32)
-        return (rng.random(flat.shape) < 1.0 / (1.0 + np.exp(-flat))).astype(np.int32)
-    raise TypeError(f"no host sampler for {type(pdtype).__name__}")
+__all__ = ["Actor", "NumpyMlpActor", "TfActor", "make_actor"]
 
 
 class Actor:
@@ -76,7 +44,7 @@ class Actor:
     def step(self, obs: np.ndarray, stochastic: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Actions ``[n, *sample_shape]`` and value estimates ``[n]``."""
         flat, vpred = self.forward(obs)
-        return select_actions(self.pdtype, flat, self.rng, stochastic), vpred
+        return (self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)), vpred
 
     def value(self, obs: np.ndarray) -> np.ndarray:
         """Value estimates ``[n]``."""
@@ -95,47 +63,38 @@ class NumpyMlpActor(Actor):
 
     The value and policy networks are evaluated side by side as one wider network: the first
     layers' kernels are concatenated, deeper layers are block-diagonal, and one output matrix
-    produces ``[vpred, flat params]``. Same math, a third of the NumPy calls.
+    produces ``[vpred, flat params]`` (a state-independent log-std as constant outputs). Same
+    math, a third of the NumPy calls.
     """
 
     policy: MlpPolicy
 
     def refresh(self) -> None:
         pi = self.policy
-        self.mean = pi.ob_rms.mean.numpy().reshape(-1)
-        self.inv_std = 1.0 / pi.ob_rms.std.numpy().reshape(-1)
+        self.mean = pi.ob_rms.mean.numpy().reshape(-1).astype(np.float32)
+        self.inv_std = (1.0 / pi.ob_rms.std.numpy().reshape(-1)).astype(np.float32)
         vf = [(layer.w.numpy(), layer.b.numpy()) for layer in [*pi.vf_hidden, pi.vf_final]]
         pol = [(layer.w.numpy(), layer.b.numpy()) for layer in [*pi.pol_hidden, pi.pol_head.dense]]
         self.layers = [_side_by_side(v, p, first=i == 0) for i, (v, p) in enumerate(zip(vf, pol))]
-        self.logstd = None if pi.pol_head.logstd is None else pi.pol_head.logstd.numpy()
-        self.std = None if self.logstd is None else np.exp(self.logstd)
-
-    def _outputs(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``vpred [n]`` and the policy head's output ``[n, head]`` (the mean, for a fixed log-std)."""
-        x = (np.asarray(obs, dtype=np.float32).reshape(len(obs), -1) - self.mean) * self.inv_std
-        h = np.clip(x, -OBS_CLIP, OBS_CLIP, out=x)
-        for w, b in self.layers[:-1]:
-            h = np.tanh(h @ w + b)
-        w, b = self.layers[-1]
-        out = h @ w + b
-        return out[:, 0], out[:, 1:]
+        if pi.pol_head.logstd is not None:
+            # A state-independent log-std is an output with zero weights and the log-std as bias.
+            w, b = self.layers[-1]
+            logstd = pi.pol_head.logstd.numpy()
+            self.layers[-1] = (np.concatenate([w, np.zeros((w.shape[0], len(logstd)), np.float32)], axis=1),
+                               np.concatenate([b, logstd]))  # fmt: skip
 
     def forward(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        vpred, flat = self._outputs(obs)
-        if self.logstd is not None:
-            flat = np.concatenate([flat, np.broadcast_to(self.logstd, flat.shape)], axis=-1)
-        return flat, vpred
-
-    def step(self, obs: np.ndarray, stochastic: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        if self.logstd is None:
-            return super().step(obs, stochastic)
-        vpred, mean = self._outputs(obs)  # Gaussian with a state-independent std: skip the flat layout
-        if not stochastic:
-            return mean, vpred
-        return (mean + self.std * self.rng.standard_normal(mean.shape)).astype(np.float32), vpred
-
-    def value(self, obs: np.ndarray) -> np.ndarray:
-        return self._outputs(obs)[0]
+        x = np.subtract(np.asarray(obs).reshape(len(obs), -1), self.mean, dtype=np.float32)
+        x *= self.inv_std
+        h = np.minimum(np.maximum(x, -OBS_CLIP, out=x), OBS_CLIP, out=x)  # np.clip's wrapper costs ~10x more
+        for w, b in self.layers[:-1]:
+            h = h @ w
+            h += b
+            h = np.tanh(h, out=h)
+        w, b = self.layers[-1]
+        out = h @ w
+        out += b
+        return out[:, 1:], out[:, 0]
 
 
 def _side_by_side(vf: tuple[np.ndarray, np.ndarray], pol: tuple[np.ndarray, np.ndarray], first: bool) -> tuple[np.ndarray, np.ndarray]:

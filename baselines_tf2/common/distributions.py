@@ -156,6 +156,26 @@ class PdType:
         """Dtype of actions."""
         raise NotImplementedError
 
+    def sample_numpy(self, flat: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One action per row of ``flat`` ``[batch, *param_shape()]``, drawn on the host with ``rng``.
+
+        The rollouts' and ``Policy.act``'s only sampler: a NumPy draw costs microseconds where a
+        TensorFlow call costs hundreds, and one seeded generator per rank is easy to checkpoint.
+        Tested against the tfp distribution of :meth:`pdfromflat`.
+        """
+        raise NotImplementedError
+
+    def mode_numpy(self, flat: np.ndarray) -> np.ndarray:
+        """The most likely action of each row (deterministic evaluation), as :meth:`Pd.mode`."""
+        raise NotImplementedError
+
+
+def _categorical_numpy(logits: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """Gumbel-max: ``argmax(logits + Gumbel noise)`` is an exact categorical draw; the mode without ``rng``."""
+    if rng is None:
+        return logits.argmax(axis=-1).astype(np.int32)
+    return (logits - np.log(-np.log(rng.random(logits.shape)))).argmax(axis=-1).astype(np.int32)
+
 
 class DiagGaussianPdType(PdType):
     def __init__(self, size: int) -> None:
@@ -172,6 +192,13 @@ class DiagGaussianPdType(PdType):
 
     def sample_dtype(self) -> tf.DType:
         return tf.float32
+
+    def sample_numpy(self, flat: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        mean, logstd = flat[:, : self.size], flat[:, self.size :]
+        return (mean + np.exp(logstd) * rng.standard_normal(mean.shape)).astype(np.float32)
+
+    def mode_numpy(self, flat: np.ndarray) -> np.ndarray:
+        return flat[:, : self.size].astype(np.float32)
 
 
 class CategoricalPdType(PdType):
@@ -190,6 +217,12 @@ class CategoricalPdType(PdType):
     def sample_dtype(self) -> tf.DType:
         return tf.int32
 
+    def sample_numpy(self, flat: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return _categorical_numpy(flat, rng)
+
+    def mode_numpy(self, flat: np.ndarray) -> np.ndarray:
+        return _categorical_numpy(flat, None)
+
 
 class MultiCategoricalPdType(PdType):
     def __init__(self, nvec: np.ndarray) -> None:
@@ -207,6 +240,13 @@ class MultiCategoricalPdType(PdType):
     def sample_dtype(self) -> tf.DType:
         return tf.int32
 
+    def sample_numpy(self, flat: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+        parts = np.split(flat, np.cumsum(self.nvec)[:-1], axis=-1)
+        return np.stack([_categorical_numpy(p, rng) for p in parts], axis=-1)
+
+    def mode_numpy(self, flat: np.ndarray) -> np.ndarray:
+        return self.sample_numpy(flat, None)
+
 
 class BernoulliPdType(PdType):
     def __init__(self, size: int) -> None:
@@ -223,6 +263,12 @@ class BernoulliPdType(PdType):
 
     def sample_dtype(self) -> tf.DType:
         return tf.int32
+
+    def sample_numpy(self, flat: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return (rng.random(flat.shape) < 1.0 / (1.0 + np.exp(-flat))).astype(np.int32)
+
+    def mode_numpy(self, flat: np.ndarray) -> np.ndarray:
+        return (flat > 0).astype(np.int32)
 
 
 def make_pdtype(space: spaces.Space) -> PdType:

@@ -78,7 +78,9 @@ class Policy(tf.Module):
         self.ob_spec = tf.TensorSpec([None, *ob_space.shape], ob_dtype)
         self.ac_spec = tf.TensorSpec([None, *self.pdtype.sample_shape()], self.pdtype.sample_dtype())
         self.pdparam_spec = tf.TensorSpec([None, *self.pdtype.param_shape()], tf.float32)
-        self._act_fn = tf.function(self._act_graph, input_signature=[tf.TensorSpec([], tf.bool), self.ob_spec])
+        # The host generator behind act(); learn() replaces it with its rank's checkpointed generator.
+        self.rng = np.random.default_rng()
+        self._actor = None
         self._forward_fn = tf.function(self.forward, input_signature=[self.ob_spec])
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -99,19 +101,21 @@ class Policy(tf.Module):
         pdparam, vpred = self._forward_fn(np.asarray(obs, dtype=self.ob_dtype.as_numpy_dtype))
         return pdparam.numpy(), vpred.numpy()
 
-    def _act_graph(self, stochastic: tf.Tensor, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        pd, vpred = self(ob)
-        action = tf.cond(stochastic, pd.sample, pd.mode)
-        return action, vpred
-
     def act_batch(self, stochastic: bool, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Actions ``[n, *sample_shape]`` and values ``[n]`` for a batch (one per vector-env copy).
 
-        ``stochastic=False`` returns the distribution's mode (deterministic evaluation).
+        Acts through the same actor as the rollouts (:func:`~baselines_tf2.common.actors.make_actor`),
+        drawing from ``self.rng``; ``stochastic=False`` returns the distribution's mode
+        (deterministic evaluation). The actor re-reads the weights at every call, so restored or
+        updated weights are always used.
         """
-        obs = np.asarray(obs, dtype=self.ob_dtype.as_numpy_dtype)
-        action, vpred = self._act_fn(tf.constant(bool(stochastic)), obs)
-        return action.numpy(), vpred.numpy()
+        from baselines_tf2.common.actors import make_actor  # noqa: PLC0415 (actors import this module)
+
+        if self._actor is None or self._actor.rng is not self.rng:
+            self._actor = make_actor(self, self.rng)
+        else:
+            self._actor.refresh()
+        return self._actor.step(np.asarray(obs), stochastic=bool(stochastic))
 
     def act(self, stochastic: bool, ob: np.ndarray) -> tuple[np.ndarray, float]:
         """Action and value for one unbatched observation (Baselines PPO1's ``pi.act``)."""

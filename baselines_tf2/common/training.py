@@ -102,6 +102,8 @@ class TrainingRun:
         tf.random.set_seed(seed + 10000 * self.rank)
         self.rng = np.random.default_rng(seed + 10000 * self.rank)
         self.policy = policy_fn(self.vec_env.single_observation_space, self.vec_env.single_action_space)
+        if self.policy.ob_rms is not None:
+            self.policy.ob_rms.comm = comm  # statistics over the same ranks as the gradients
         self.optimizer = MpiAdam(self.policy.trainable_variables, epsilon=adam_epsilon, max_grad_norm=max_grad_norm or None, comm=comm)
         self.state = TrainState(kl_beta=kl_beta)
         self.scaler = RewardScaler(self.n_env, gamma, comm=comm) if normalize_rewards else None
@@ -115,6 +117,7 @@ class TrainingRun:
                 self.scaler.sync_cache()
         self.optimizer.sync()
         self.checkpointer = Checkpointer(save_path, enabled=self.rank == 0, **saved)
+        self.policy.rng = self.rng  # pi.act draws from the rank's checkpointed generator too
         self.actor = make_actor(self.policy, self.rng)
         self.episodes: deque[tuple[float, int]] = deque(_restored_episodes(self.state), maxlen=100)
         self.tstart = time.time()
