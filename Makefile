@@ -11,7 +11,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export PRTE_MCA_rmaps_default_mapping_policy := :oversubscribe
 
-.PHONY: install run run-mpi test test-slow test-all clean
+.PHONY: install lint run run-mpi test test-slow test-all clean
 
 install: $(VENV)/.installed
 
@@ -30,8 +30,11 @@ run: install
 run-mpi: install
 	$(VENV)/bin/mpirun -n $(NP) $(PY) run.py --alg ppo --env Hopper-v5 --num_timesteps 50000 --progress false
 
-test: install
+test: install lint
 	$(PY) -m pytest -m "not slow" -q
+
+lint: install
+	$(PY) -m ruff check .
 
 test-slow: install
 	$(PY) -m pytest -m slow -q

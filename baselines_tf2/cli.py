@@ -14,12 +14,12 @@ import os
 import sys
 import textwrap
 import traceback
+from collections.abc import Sequence
 from functools import partial
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from baselines_tf2.common import mpi_util
-from baselines_tf2.common.tf_util import configure_threads
-from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError
+from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError, TrainingInterrupted
 
 __all__ = ["build_parser", "main"]
 
@@ -71,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save_interval", type=int, default=0, help="save every N iterations (0: only at the end)")
     p.add_argument("--play", action="store_true", help="after training (or with --num_timesteps 0), run deterministic episodes")
     p.add_argument("--play_episodes", type=int, default=5, help="episodes for --play")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--gym_packages", nargs="+", default=[], metavar="PKG",
+                   help="import these packages first (they register custom environments), as RL-Zoo's flag")
+    p.add_argument("--debug", action="store_true", help="show tracebacks (and TensorFlow's start-up log)")
+    p.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up log")
     return p
 
 
@@ -177,6 +180,9 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     from baselines_tf2.common.envs import env_type_of, make_env, make_vec_env  # noqa: PLC0415
     from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
 
+    from baselines_tf2.common.envs import import_packages  # noqa: PLC0415
+
+    import_packages(args.gym_packages)
     learn = _learn_fn(args.alg)
     rank = mpi_util.rank()
     env_type = args.env_type or env_type_of(args.env)
@@ -203,10 +209,15 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     if args.num_timesteps > 0:
         log_dir = os.path.join(args.log_path, "monitor") if args.log_path else None
         env = make_vec_env(args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type)
-        policy = learn(
-            env, policy_fn, max_timesteps=args.num_timesteps, num_env=num_env, seed=args.seed, log_path=args.log_path,
-            save_path=args.save_path, load_path=args.load_path, save_interval=args.save_interval, **settings,
-        )  # fmt: skip
+        try:
+            policy = learn(
+                env, policy_fn, max_timesteps=args.num_timesteps, num_env=num_env, seed=args.seed, log_path=args.log_path,
+                save_path=args.save_path, load_path=args.load_path, save_interval=args.save_interval, **settings,
+            )  # fmt: skip
+        except TrainingInterrupted as exc:
+            if rank == 0 and exc.folder and not os.path.exists(os.path.join(exc.folder, "run.json")):
+                atomic_write_json(os.path.join(exc.folder, "run.json"), config)  # so --load_path can check it
+            raise
         env.close()
     else:
         eval_env = make_env(args.env, train=False, env_type=env_type)
@@ -238,6 +249,12 @@ def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_e
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not {"--debug", "--verbose"} & set(argv):
+        from baselines_tf2.common.quiet import import_tensorflow_quietly  # noqa: PLC0415
+
+        import_tensorflow_quietly()
+    from baselines_tf2.common.tf_util import configure_threads  # noqa: PLC0415 (after the quiet import)
+
     if mpi_util.size() > 1:
         configure_threads(1, 1)  # one TF thread pool per rank: ranks already fill the cores
     parser = build_parser()
@@ -245,6 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = args.debug
     try:
         return run(args, parse_extra(rest, args.alg))
+    except TrainingInterrupted as exc:  # every rank raises it together, after the save
+        if mpi_util.rank() == 0:
+            sys.stderr.write(f"run.py: {exc}\n")
+            sys.stderr.flush()
+        return 128 + exc.signum
     except KeyboardInterrupt:
         return _fail(130, "interrupted", debug, collective=False)
     except ConfigError as exc:

@@ -1,6 +1,8 @@
 """Errors that mean "the user asked for something we cannot do"; the CLI prints them as one line."""
 
-__all__ = ["ConfigError", "CheckpointError", "TrainingDivergedError"]
+import signal
+
+__all__ = ["CheckpointError", "ConfigError", "TrainingDivergedError", "TrainingInterrupted"]
 
 
 class ConfigError(ValueError):
@@ -13,3 +15,19 @@ class CheckpointError(RuntimeError):
 
 class TrainingDivergedError(RuntimeError):
     """NaN or Inf appeared in a loss or in the parameters; nothing was saved from that state."""
+
+
+class TrainingInterrupted(Exception):
+    """SIGINT or SIGTERM stopped training at an iteration boundary, after saving a checkpoint there.
+
+    Attributes:
+        signum: the signal received (on any rank).
+        folder: the checkpoint folder written (resume with ``--load_path folder``).
+        iteration: the last finished iteration, the one saved.
+    """
+
+    def __init__(self, signum: int, folder: str | None, iteration: int) -> None:
+        self.signum, self.folder, self.iteration = signum, folder, iteration
+        name = signal.Signals(signum).name
+        where = f"saved iteration {iteration} in {folder}; resume with --load_path {folder}" if folder else "nothing saved"
+        super().__init__(f"interrupted by {name}: {where}")

@@ -9,13 +9,13 @@ from gymnasium import spaces
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_mpi_adam import NumpyAdam  # noqa: E402
-from test_running_mean_std import expected_stats  # noqa: E402
+from test_mpi_adam import NumpyAdam
+from test_running_mean_std import expected_stats
 
-from baselines_tf2.common import mpi_util  # noqa: E402
-from baselines_tf2.common.mpi_adam import MpiAdam, RanksOutOfSyncError  # noqa: E402
-from baselines_tf2.common.policies import MlpPolicy  # noqa: E402
-from baselines_tf2.common.running_mean_std import RunningMeanStd  # noqa: E402
+from baselines_tf2.common import mpi_util
+from baselines_tf2.common.mpi_adam import MpiAdam, RanksOutOfSyncError
+from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.common.running_mean_std import RunningMeanStd
 
 RANK, SIZE = mpi_util.rank(), mpi_util.size()
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from baselines_tf2.ppo.advantages import gae
+from baselines_tf2.common.advantages import gae, normalize_advantages
 
 
 def naive_gae(rewards, vpreds, dones, last_v, gamma, lam):
@@ -52,3 +52,9 @@ def test_lambda_one_gives_discounted_returns_and_lambda_zero_td0():
 def test_bootstraps_from_last_value_when_no_episode_end():
     adv, ret = gae(np.zeros((2, 1)), np.zeros((2, 1)), np.zeros((2, 1), bool), np.array([10.0]), 0.9, 1.0)
     np.testing.assert_allclose(ret[:, 0], [0.9 * 0.9 * 10, 0.9 * 10], rtol=1e-6)
+
+
+def test_normalize_advantages_standardises_the_batch():
+    out = normalize_advantages(np.array([1.0, 2.0, 3.0, 6.0]))
+    np.testing.assert_allclose(out, (np.array([1.0, 2.0, 3.0, 6.0]) - 3.0) / (np.sqrt(3.5) + 1e-8), rtol=1e-6)
+    assert out.dtype == np.float32

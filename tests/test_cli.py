@@ -5,11 +5,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 from baselines_tf2.cli import main, parse_extra
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.ppo.defaults import preset
-from conftest import REPO
 
 FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress", "false"]
 
@@ -126,3 +126,29 @@ def test_process_exit_codes_and_no_traceback(tmp_path):
     assert "run.py: error: cannot restore" in proc.stderr
     proc = run_cli("--alg", "ppo3")
     assert proc.returncode == 2 and "invalid choice: 'ppo3'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("how", [["--env", "toy_envs:ToyTruncatedConstant-v0"],
+                                 ["--gym_packages", "toy_envs", "--env", "ToyTruncatedConstant-v0"]])  # fmt: skip
+def test_custom_environments_by_module_or_package(tmp_path, capsys, how):
+    sys.modules.pop("toy_envs", None)
+    gym_registry = __import__("gymnasium").envs.registry
+    gym_registry.pop("ToyTruncatedConstant-v0", None)  # registered only by importing toy_envs
+    code = main([*how, "--env_type", "classic_control", "--num_timesteps", "512", "--log_path", str(tmp_path), *FAST])
+    assert code == 0, capsys.readouterr().err
+    with open(tmp_path / "progress.csv") as f:
+        assert f.read().count("\n") == 3  # header + 2 iterations of 256 steps
+
+
+def test_unknown_module_or_package_is_one_line(capsys):
+    assert main(["--env", "no_such_module_xyz:Env-v0", "--num_timesteps", "256"]) == 2
+    assert capsys.readouterr().err == "run.py: error: cannot import 'no_such_module_xyz': ModuleNotFoundError: No module named 'no_such_module_xyz'\n"
+    assert main(["--gym_packages", "no_such_pkg_xyz", "--num_timesteps", "256"]) == 2
+
+
+def test_start_is_quiet_unless_verbose():
+    help_run = subprocess.run([sys.executable, "run.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert help_run.returncode == 0 and "--gym_packages" in help_run.stdout and help_run.stderr == ""
+    train = subprocess.run([sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "256", *FAST],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert train.returncode == 0 and train.stderr == "", train.stderr

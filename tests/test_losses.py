@@ -111,7 +111,7 @@ def test_surrogate_gradients_at_the_old_policy_equal_the_policy_gradient():
 
     pg = grad(lambda pd: pg_loss(pd, ac, atarg))
     for name in ("none", "clip"):
-        surrogate = grad(lambda pd: POLICY_LOSSES[name](tf.exp(pd.logp(ac) - oldpd.logp(ac)), atarg, oldpd.kl(pd),
+        surrogate = grad(lambda pd, name=name: POLICY_LOSSES[name](tf.exp(pd.logp(ac) - oldpd.logp(ac)), atarg, oldpd.kl(pd),
                                                         tf.constant(0.2), tf.constant(0.0)))  # fmt: skip
         np.testing.assert_allclose(surrogate, pg, rtol=1e-4, atol=1e-6)
     assert np.abs(pg).max() > 1e-3

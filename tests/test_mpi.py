@@ -5,9 +5,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import REPO, run_mpi
 
 from baselines_tf2.common import mpi_util
-from conftest import REPO, run_mpi
 
 
 @pytest.mark.mpi

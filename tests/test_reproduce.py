@@ -10,10 +10,10 @@ import time
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from baselines_tf2.reproduce.grid import SETTINGS, build_grid
 from baselines_tf2.reproduce.report import Run, bootstrap_ci, iqm, normalised_scores
-from conftest import REPO
 
 
 def test_grids_have_the_papers_shape():

@@ -13,7 +13,7 @@ def test_scaling_follows_vecnormalize_with_per_iteration_statistics():
     rng = np.random.default_rng(0)
     scaler = RewardScaler(num_env=2, gamma=0.9, clip=10.0)
     returns, seen = np.zeros(2), []
-    for step in range(50):  # first iteration: the prior std (1.0) is used
+    for _ in range(50):  # first iteration: the prior std (1.0) is used
         r, done = rng.normal(3.0, 2.0, size=2), rng.random(2) < 0.1
         np.testing.assert_allclose(scaler.scale(r, done), np.clip(r / 1.0, -10, 10))
         returns = returns * 0.9 + r

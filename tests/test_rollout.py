@@ -1,13 +1,15 @@
 """Rollout collection: transitions line up, truncation bootstraps, death does not, episodes are counted."""
 
+import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
-
-from baselines_tf2.common.actors import Actor
-from baselines_tf2.common.monitor import Monitor
-from baselines_tf2.ppo.advantages import gae
-from baselines_tf2.ppo.rollout import RolloutCollector
 from toy_envs import CountdownEnv, truncated_constant_env
+
+from baselines_tf2.common.actors import Actor, make_actor
+from baselines_tf2.common.advantages import gae
+from baselines_tf2.common.monitor import Monitor
+from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.common.rollout import RolloutCollector
 
 
 class FixedActor(Actor):
@@ -69,8 +71,7 @@ def test_segments_continue_across_calls():
 
 
 def test_collect_episodes_keeps_whole_episodes_only():
-    lengths = iter([3, 5])
-    env = SyncVectorEnv([lambda n=next(lengths): Monitor(CountdownEnv(n)) for _ in range(2)],
+    env = SyncVectorEnv([lambda n=n: Monitor(CountdownEnv(n)) for n in (3, 5)],
                         autoreset_mode=AutoresetMode.SAME_STEP, copy=False)  # fmt: skip
     collector = RolloutCollector(env, 1, 0.9, np.float32, seeds=[0, 1])
     seg = collector.collect_episodes(FixedActor(0.0, action_shape=(1,)), min_steps=6)
@@ -87,11 +88,6 @@ def test_collect_episodes_keeps_whole_episodes_only():
 
 def test_direct_stepping_of_sync_copies_equals_the_vector_envs_step():
     """The collector steps a SyncVectorEnv's copies itself; the result must equal vec.step's, bit for bit."""
-    import gymnasium as gym
-
-    from baselines_tf2.common.actors import make_actor
-    from baselines_tf2.common.policies import MlpPolicy
-
     def segments(direct):
         env = vec(lambda: gym.make("Hopper-v5", max_episode_steps=23), 2)  # truncations and falls
         pi = MlpPolicy(env.single_observation_space, env.single_action_space)

@@ -15,7 +15,8 @@ score, whole games) -> EpisodicLife -> FireReset -> sign(reward) -> 4-frame stac
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np

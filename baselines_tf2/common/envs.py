@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import gymnasium as gym
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
@@ -25,7 +26,7 @@ from baselines_tf2.common.atari_wrappers import wrap_atari
 from baselines_tf2.common.monitor import Monitor, has_monitor
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "make_env", "make_vec_env", "single_env_as_vec"]
+__all__ = ["ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "rank_seed", "make_env", "make_vec_env", "single_env_as_vec"]
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
 
@@ -42,8 +43,22 @@ def _register_atari() -> None:
         _registered_ale = True
 
 
+def import_packages(packages: list[str]) -> None:
+    """Import packages that register environments (``--gym_packages``, as RL-Zoo's flag)."""
+    for name in packages:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 (any failure of the user's module is one line)
+            raise ConfigError(f"cannot import {name!r}: {type(exc).__name__}: {exc}") from None
+
+
 def _spec(env_id: str) -> gym.envs.registration.EnvSpec:
+    """The registered spec of ``env_id``; ``module:EnvId`` imports ``module`` first, as ``gymnasium.make`` does."""
     _register_atari()
+    module, _, name = env_id.rpartition(":")
+    if module:
+        import_packages([module])
+        env_id = name
     try:
         return gym.spec(env_id)
     except gym.error.Error:
@@ -62,9 +77,14 @@ def env_type_of(env_id: str) -> str:
     return "other"
 
 
+def rank_seed(seed: int, rank: int) -> int:
+    """Baselines' per-rank seed ``seed + 10000 * rank`` (policy init and the rank's sampling generator)."""
+    return seed + 10000 * rank
+
+
 def env_seeds(seed: int, rank: int, num_env: int) -> list[int]:
     """Baselines' per-copy seeds: ``seed + 10000 * rank + subrank``."""
-    return [seed + 10000 * rank + i for i in range(num_env)]
+    return [rank_seed(seed, rank) + i for i in range(num_env)]
 
 
 def make_env(

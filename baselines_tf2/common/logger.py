@@ -11,7 +11,7 @@ import csv
 import math
 import os
 import sys
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import tensorflow as tf
 

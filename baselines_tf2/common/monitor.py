@@ -87,5 +87,5 @@ def read_monitor_csv(path: str) -> tuple[dict, list[tuple[float, int, float]]]:
         columns = f.readline().strip()
         if columns != "r,l,t":
             raise ValueError(f"{path}: expected columns 'r,l,t', found {columns!r}")
-        rows = [(float(r), int(l), float(t)) for r, l, t in (line.strip().split(",") for line in f if line.strip())]
+        rows = [(float(r), int(n), float(t)) for r, n, t in (line.strip().split(",") for line in f if line.strip())]
     return header, rows

@@ -23,7 +23,8 @@ The step size is a tensor argument: a schedule changing it never retraces the co
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf

@@ -49,16 +49,16 @@ def launched_by_mpirun() -> bool:
 class SerialComm:
     """A one-process stand-in for ``mpi4py.MPI.Comm`` covering the calls this package makes."""
 
-    def Get_rank(self) -> int:  # noqa: N802 (mpi4py's spelling)
+    def Get_rank(self) -> int:
         return 0
 
-    def Get_size(self) -> int:  # noqa: N802
+    def Get_size(self) -> int:
         return 1
 
-    def Allreduce(self, sendbuf: np.ndarray, recvbuf: np.ndarray, op: Any = None) -> None:  # noqa: N802
+    def Allreduce(self, sendbuf: np.ndarray, recvbuf: np.ndarray, op: Any = None) -> None:
         recvbuf[...] = sendbuf
 
-    def Bcast(self, buf: np.ndarray, root: int = 0) -> None:  # noqa: N802
+    def Bcast(self, buf: np.ndarray, root: int = 0) -> None:
         return None
 
     def bcast(self, obj: Any, root: int = 0) -> Any:
@@ -67,10 +67,10 @@ class SerialComm:
     def allgather(self, obj: Any) -> list[Any]:
         return [obj]
 
-    def Barrier(self) -> None:  # noqa: N802
+    def Barrier(self) -> None:
         return None
 
-    def Abort(self, errorcode: int = 1) -> None:  # noqa: N802
+    def Abort(self, errorcode: int = 1) -> None:
         os._exit(errorcode)
 
 

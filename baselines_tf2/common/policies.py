@@ -17,7 +17,7 @@ Both use Baselines' initialisation: normalised-column weights of scale 0.01 for 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf

@@ -8,11 +8,11 @@ to both the step size and the clip range (the paper's alpha on Atari).
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
 
 __all__ = ["LinearAnneal", "Schedule", "constant", "linear", "lr_multiplier", "value_at"]
 
-Schedule = Union[float, Callable[[float], float]]
+Schedule = float | Callable[[float], float]
 
 
 def constant(frac: float) -> float:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -25,15 +28,16 @@ import tensorflow as tf
 from baselines_tf2.common import mpi_util
 from baselines_tf2.common.actors import make_actor
 from baselines_tf2.common.checkpoint import Checkpointer, TrainState, check_save_path, restore
-from baselines_tf2.common.envs import check_vec_env, make_vec_env, single_env_as_vec
+from baselines_tf2.common.envs import check_vec_env, env_seeds, make_vec_env, rank_seed, single_env_as_vec
 from baselines_tf2.common.logger import Logger
 from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
+from baselines_tf2.common.rollout import Segment
 from baselines_tf2.common.tf_util import configure_threads
-from baselines_tf2.errors import ConfigError, TrainingDivergedError
+from baselines_tf2.errors import ConfigError, TrainingDivergedError, TrainingInterrupted
 
-__all__ = ["IterationInfo", "Limits", "TrainingRun", "check_finite", "explained_variance"]
+__all__ = ["IterationInfo", "Limits", "TrainingRun", "check_finite", "check_segment", "explained_variance"]
 
 PolicyFn = Callable[[gym.Space, gym.Space], Policy]
 
@@ -84,6 +88,7 @@ class TrainingRun:
         save_path: str | None,
         load_path: str | None,
         save_interval: int,
+        save_every_seconds: float,
         progress: bool,
         callback: Callable[[IterationInfo], bool | None] | None,
         comm: Any,
@@ -92,15 +97,17 @@ class TrainingRun:
         limits.validate()
         check_save_path(save_path, load_path)
         self.limits, self.save_interval, self.callback, self.comm = limits, save_interval, callback, comm
+        self.save_path, self.log_path, self.load_path = save_path, log_path, load_path
+        self.save_every_seconds = save_every_seconds
         self.rank, self.size = mpi_util.rank(comm), mpi_util.size(comm)
         if self.size > 1:
             configure_threads(1, 1)  # ranks fill the cores already (no effect if TF is already running)
         self.vec_env = _as_vec_env(env, num_env, self.rank, log_path)
         self.n_env = self.vec_env.num_envs
-        self.seeds = [seed + 10000 * self.rank + i for i in range(self.n_env)]
+        self.seeds = env_seeds(seed, self.rank, self.n_env)
 
-        tf.random.set_seed(seed + 10000 * self.rank)
-        self.rng = np.random.default_rng(seed + 10000 * self.rank)
+        tf.random.set_seed(rank_seed(seed, self.rank))
+        self.rng = np.random.default_rng(rank_seed(seed, self.rank))
         self.policy = policy_fn(self.vec_env.single_observation_space, self.vec_env.single_action_space)
         if self.policy.ob_rms is not None:
             self.policy.ob_rms.comm = comm  # statistics over the same ranks as the gradients
@@ -116,6 +123,7 @@ class TrainingRun:
             if self.scaler is not None:
                 self.scaler.sync_cache()
         self.optimizer.sync()
+        self.saved_objects = saved
         self.checkpointer = Checkpointer(save_path, enabled=self.rank == 0, **saved)
         self.policy.rng = self.rng  # pi.act draws from the rank's checkpointed generator too
         self.actor = make_actor(self.policy, self.rng)
@@ -123,6 +131,9 @@ class TrainingRun:
         self.tstart = time.time()
         self.iter_start = self.tstart
         self.last_saved = int(self.state.iters)  # a resumed run's checkpoint is already on disk
+        self.last_save_time = self.tstart
+        self.signal: int | None = None
+        self._previous_handlers: dict[int, Any] | None = None  # installed when the loop starts
         self.bar = _progress_bar(progress and self.rank == 0, limits.max_timesteps, int(self.state.timesteps))
         self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write,
                              resume_at=int(self.state.timesteps) if load_path else None)  # fmt: skip
@@ -135,8 +146,11 @@ class TrainingRun:
     def fraction_left(self) -> float | None:
         """Share of training still to do (1 at the start), or ``None`` when a limit is reached.
 
-        Also marks the start of an iteration for the ``fps`` figure.
+        Also marks the start of an iteration for the ``fps`` figure, and on the first call routes
+        SIGINT/SIGTERM to a stop at the end of the iteration (undone by :meth:`release`).
         """
+        if self._previous_handlers is None:
+            self._previous_handlers = _install_handlers(self._on_signal)
         lim, state = self.limits, self.state
         done = []
         if lim.max_timesteps:
@@ -183,23 +197,65 @@ class TrainingRun:
         if self.bar is not None:
             self.bar.update(steps)
             self.bar.set_postfix(eprewmean=row["eprewmean"])
-        if self.save_interval and self.iteration % self.save_interval == 0:
-            self.save()
         stop = self.callback is not None and self.callback(IterationInfo(self.iteration, int(self.state.timesteps), self.policy, row)) is False
-        # A callback may stop one rank only; every rank must stop together or the others would hang.
-        return not mpi_util.allreduce_sum(np.array([1.0 if stop else 0.0]), self.comm)[0]
+        # A callback or a signal may reach one rank only; every rank decides on the sums, or the others would hang.
+        flags = np.array([stop, self.signal == signal.SIGINT, self.signal == signal.SIGTERM, now - self.last_save_time], np.float64)
+        stop_any, sigint, sigterm, since_save = mpi_util.allreduce_sum(flags, self.comm)
+        if sigint or sigterm:
+            folder = self.save(interrupted=True)
+            raise TrainingInterrupted(signal.SIGTERM if sigterm else signal.SIGINT, folder, self.iteration)
+        timed_save = self.save_path and self.save_every_seconds and since_save / self.size >= self.save_every_seconds
+        periodic = self.save_interval and self.iteration % self.save_interval == 0
+        if (timed_save or periodic) and self.iteration > self.last_saved:
+            self.save()
+        return not stop_any
 
-    def save(self) -> None:
-        """Gather every rank's RNG state into the checkpoint, then rank 0 writes it (collective)."""
+    def save(self, interrupted: bool = False) -> str | None:
+        """Gather every rank's RNG state into the checkpoint, then rank 0 writes it (collective).
+
+        With ``interrupted`` and no save folder, saves into a default one (see
+        :meth:`_interrupt_folder`). Returns the folder written (``None`` when nothing is saved).
+        """
+        if interrupted and self.checkpointer.directory is None:
+            folder = mpi_util.bcast_object(self._interrupt_folder() if self.rank == 0 else None, comm=self.comm)
+            self.checkpointer = Checkpointer(folder, enabled=self.rank == 0, **self.saved_objects)
         states = mpi_util.allgather_object(self.rng.bit_generator.state, self.comm)
-        if self.checkpointer.manager is not None:
+        if self.checkpointer.manager is not None and self.iteration > self.last_saved:
             self.state.rng_states.assign(json.dumps(states))
             self.state.recent_episodes.assign(json.dumps(list(self.episodes)))
             self.checkpointer.save(self.iteration)
-        self.last_saved = self.iteration
+        self.last_saved, self.last_save_time = self.iteration, time.time()
+        return self.checkpointer.directory
+
+    def _interrupt_folder(self) -> str:
+        """Where an interrupted run without ``save_path`` saves: ``<log_path>/checkpoints`` (or a new sibling
+        if that holds another run's checkpoints), else ``checkpoints/interrupted-<time>``."""
+        if self.log_path is None:
+            return os.path.join("checkpoints", time.strftime("interrupted-%Y%m%d-%H%M%S"))
+        folder = os.path.join(self.log_path, "checkpoints")
+        try:
+            check_save_path(folder, self.load_path)
+        except ConfigError:
+            folder += time.strftime("-%Y%m%d-%H%M%S")
+        return folder
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        if self.signal is not None:  # a second signal: stop at once
+            raise KeyboardInterrupt
+        self.signal = signum
+        if self.rank == 0:
+            sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping after this iteration and saving a checkpoint "
+                             "(Ctrl-C again to quit at once, without saving)\n")  # fmt: skip
+            sys.stderr.flush()
+
+    def release(self) -> None:
+        """Give the SIGINT/SIGTERM handlers back (called when training ends, however it ends)."""
+        _restore_handlers(self._previous_handlers or {})
+        self._previous_handlers = {}
 
     def close(self) -> Policy:
         """Final consistency check and save; returns the trained policy."""
+        self.release()
         if self.bar is not None:
             self.bar.close()
         if self.size > 1:
@@ -216,6 +272,41 @@ def check_finite(checks: dict[str, bool], iteration: int, comm: Any) -> None:
     for name, count in zip(checks, bad):
         if count:
             raise TrainingDivergedError(f"NaN/Inf in the {name} at iteration {iteration}; stopped without saving this state")
+
+
+def check_segment(seg: Segment, iteration: int, comm: Any) -> None:
+    """Raise TrainingDivergedError on every rank if any rank collected a non-finite observation, reward or value.
+
+    Called before the segment touches any state (normalisers, weights), so the last checkpoint
+    stays good; the message names what was non-finite and where (env copy, step, rank).
+    """
+    problem = _first_non_finite(seg)
+    problems = mpi_util.allgather_object(problem, comm)
+    for rank, found in enumerate(problems):
+        if found is not None:
+            where = f" on rank {rank}" if len(problems) > 1 else ""
+            raise TrainingDivergedError(f"{found} of iteration {iteration}{where}; stopped without saving this state")
+
+
+def _first_non_finite(seg: Segment) -> str | None:
+    """``"non-finite <what> (<value>) in env copy <i> at step <t>"`` for the first bad entry, else ``None``.
+
+    Observations are checked first (a NaN observation makes the values NaN too), then rewards,
+    then values (also those of final observations, used to bootstrap truncations).
+    """
+    obs = seg.obs.reshape(*seg.obs.shape[:2], -1)
+    checks = [("observations", obs), ("rewards", seg.rewards), ("values", seg.vpreds), ("values", seg.bootstrap)]
+    for what, values in checks:
+        if not np.issubdtype(values.dtype, np.floating):
+            continue
+        bad = ~np.isfinite(values)
+        if bad.any():
+            t, i = np.argwhere(bad)[0][:2]
+            value = values[t, i] if values.ndim == 2 else values[t, i][bad[t, i]][0]
+            return f"non-finite {what} ({value}) in env copy {i} at step {t}"
+    if not np.isfinite(seg.last_vpreds).all():
+        return f"non-finite values ({seg.last_vpreds[~np.isfinite(seg.last_vpreds)][0]}) after the last step"
+    return None
 
 
 def checked_metrics(local: dict[str, float], optimizer: MpiAdam, iteration: int, comm: Any) -> dict[str, float]:
@@ -260,6 +351,18 @@ def _restored_rng(state: TrainState, rank: int, size: int, fallback: np.random.G
     rng = np.random.default_rng()
     rng.bit_generator.state = states[rank]
     return rng
+
+
+def _install_handlers(handler: Callable[[int, Any], None]) -> dict[int, Any]:
+    """Route SIGINT and SIGTERM to ``handler``; returns the previous handlers (none off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 def _restored_episodes(state: TrainState) -> list[tuple[float, int]]:

@@ -9,19 +9,27 @@ CLI are PPO's.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
+from baselines_tf2.common.rollout import RolloutCollector, Segment
 from baselines_tf2.common.schedules import Schedule, value_at
-from baselines_tf2.common.training import IterationInfo, Limits, TrainingRun, check_finite, checked_metrics, explained_variance
+from baselines_tf2.common.training import (
+    IterationInfo,
+    Limits,
+    TrainingRun,
+    check_segment,
+    checked_metrics,
+    explained_variance,
+)
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.pg.update import PGUpdater
 from baselines_tf2.pg.weights import PG_WEIGHTS, episode_returns, rewards_to_go
-from baselines_tf2.ppo.advantages import gae
-from baselines_tf2.ppo.rollout import RolloutCollector, Segment
 
 __all__ = ["learn"]
 
@@ -50,6 +58,7 @@ def learn(
     save_path: str | None = None,
     load_path: str | None = None,
     save_interval: int = 0,
+    save_every_seconds: float = 600.0,
     progress: bool = True,
     comm: Any = None,
 ) -> Policy:
@@ -68,7 +77,8 @@ def learn(
     run = TrainingRun(
         env, policy_fn, limits=Limits(max_timesteps, max_episodes, max_iters, max_seconds), adam_epsilon=adam_epsilon,
         max_grad_norm=max_grad_norm, normalize_rewards=normalize_rewards, gamma=gamma, num_env=num_env, seed=seed,
-        log_path=log_path, save_path=save_path, load_path=load_path, save_interval=save_interval, progress=progress,
+        log_path=log_path, save_path=save_path, load_path=load_path, save_interval=save_interval,
+        save_every_seconds=save_every_seconds, progress=progress,
         callback=callback, comm=comm,
     )  # fmt: skip
     fit_value = pg_weight == "gae"
@@ -76,23 +86,26 @@ def learn(
     collector = RolloutCollector(run.vec_env, 1, gamma, run.policy.ob_dtype.as_numpy_dtype, seeds=run.seeds,
                                  reward_scaler=run.scaler)  # fmt: skip
 
-    while (frac := run.fraction_left()) is not None:
-        seg = collector.collect_episodes(run.actor, batch_size)
-        if run.scaler is not None:
-            run.scaler.update()
-        obs = seg.obs[:, 0]
-        if run.policy.ob_rms is not None:
-            run.policy.ob_rms.update(obs)
-        weights, vtarg = _weights(seg, pg_weight, gamma, lam)
-        check_finite({"rewards or weights": bool(np.isfinite(weights).all() and np.isfinite(vtarg).all())}, run.iteration + 1, comm)
-        stepsize = value_at(optim_stepsize, frac)
-        batch = {"ob": obs, "ac": seg.actions[:, 0], "weights": weights, "vtarg": vtarg}
-        metrics = checked_metrics(updater.step(batch, stepsize), run.optimizer, run.iteration + 1, comm)
-        if fit_value:
-            metrics["explained_variance"] = explained_variance(seg.vpreds[:, 0], vtarg, comm)
-        metrics.update(stepsize=stepsize, batch_steps=seg.num_steps)
-        if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
-            break
+    try:
+        while (frac := run.fraction_left()) is not None:
+            seg = collector.collect_episodes(run.actor, batch_size)
+            check_segment(seg, run.iteration + 1, comm)
+            if run.scaler is not None:
+                run.scaler.update()
+            obs = seg.obs[:, 0]
+            if run.policy.ob_rms is not None:
+                run.policy.ob_rms.update(obs)
+            weights, vtarg = _weights(seg, pg_weight, gamma, lam)
+            stepsize = value_at(optim_stepsize, frac)
+            batch = {"ob": obs, "ac": seg.actions[:, 0], "weights": weights, "vtarg": vtarg}
+            metrics = checked_metrics(updater.step(batch, stepsize), run.optimizer, run.iteration + 1, comm)
+            if fit_value:
+                metrics["explained_variance"] = explained_variance(seg.vpreds[:, 0], vtarg, comm)
+            metrics.update(stepsize=stepsize, batch_steps=seg.num_steps)
+            if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
+                break
+    finally:
+        run.release()  # SIGINT/SIGTERM handlers back, however training ended
     return run.close()
 
 
@@ -104,8 +117,7 @@ def _weights(seg: Segment, pg_weight: str, gamma: float, lam: float) -> tuple[np
     if pg_weight == "reward_to_go":
         return rewards_to_go(rewards, dones, gamma), np.zeros_like(rewards)
     adv, vtarg = gae(seg.rewards + seg.bootstrap, seg.vpreds, seg.dones, seg.last_vpreds, gamma, lam)
-    adv = adv[:, 0]
-    return ((adv - adv.mean()) / (adv.std() + 1e-8)).astype(np.float32), vtarg[:, 0]
+    return normalize_advantages(adv[:, 0]), vtarg[:, 0]
 
 
 def _validate(*, batch_size, pg_weight, optim_stepsize, gamma, lam, vf_coef, adam_epsilon, num_env) -> None:

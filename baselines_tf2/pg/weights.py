@@ -6,7 +6,7 @@ ending where ``dones`` is true), as :meth:`RolloutCollector.collect_episodes` re
 * ``return``: ``w_t = R(tau) = sum of the episode's rewards`` (the simplest estimator, seed 001).
 * ``reward_to_go``: ``w_t = sum_{t' >= t} gamma^(t'-t) r_t'`` within the episode (undiscounted
   with ``gamma = 1``): actions are only credited with rewards that came after them.
-* ``gae``: GAE(lambda) advantages against a learned value baseline (see ``ppo/advantages.py``).
+* ``gae``: GAE(lambda) advantages against a learned value baseline (see ``common/advantages.py``).
 """
 
 from __future__ import annotations

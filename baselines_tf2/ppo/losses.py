@@ -10,7 +10,7 @@ The policy part is one of the paper's Table 1 objectives, chosen by name from
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import tensorflow as tf
 

@@ -26,20 +26,28 @@ then log and checkpoint on rank 0.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from baselines_tf2.common import mpi_util
+from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
+from baselines_tf2.common.rollout import RolloutCollector, Segment
 from baselines_tf2.common.schedules import Schedule, lr_multiplier, value_at
-from baselines_tf2.common.training import IterationInfo, Limits, TrainingRun, check_finite, checked_metrics, explained_variance
+from baselines_tf2.common.training import (
+    IterationInfo,
+    Limits,
+    TrainingRun,
+    check_segment,
+    checked_metrics,
+    explained_variance,
+)
 from baselines_tf2.errors import ConfigError
-from baselines_tf2.ppo.advantages import gae
 from baselines_tf2.ppo.losses import POLICY_LOSSES, adapt_kl_beta
-from baselines_tf2.ppo.rollout import RolloutCollector, Segment
 from baselines_tf2.ppo.update import PPOUpdater
 
 __all__ = ["IterationInfo", "learn", "run_epochs"]
@@ -80,6 +88,7 @@ def learn(
     save_path: str | None = None,
     load_path: str | None = None,
     save_interval: int = 0,
+    save_every_seconds: float = 600.0,
     progress: bool = True,
     comm: Any = None,
 ) -> Policy:
@@ -107,8 +116,9 @@ def learn(
         num_env: env copies per rank when ``env`` is an id.
         seed: rank r's env copy i is seeded ``seed + 10000 r + i``; policy init and sampling too.
         log_path: folder for ``progress.csv``, TensorBoard and monitor files (rank 0 logs).
-        save_path: folder for checkpoints (rank 0 saves every ``save_interval`` iterations and at
-            the end).
+        save_path: folder for checkpoints (rank 0 saves every ``save_interval`` iterations, every
+            ``save_every_seconds`` of wall time, and at the end; the newest 5 are kept).
+        save_every_seconds: wall-time interval of periodic saves when ``save_path`` is set (0 = off).
         load_path: checkpoint folder or prefix to resume from (counters continue).
         progress: show a tqdm progress bar on a terminal.
         comm: MPI communicator (default: all ranks).
@@ -122,7 +132,8 @@ def learn(
     run = TrainingRun(
         env, policy_fn, limits=Limits(max_timesteps, max_episodes, max_iters, max_seconds), adam_epsilon=adam_epsilon,
         max_grad_norm=max_grad_norm, normalize_rewards=normalize_rewards, gamma=gamma, num_env=num_env, seed=seed,
-        log_path=log_path, save_path=save_path, load_path=load_path, save_interval=save_interval, progress=progress,
+        log_path=log_path, save_path=save_path, load_path=load_path, save_interval=save_interval,
+        save_every_seconds=save_every_seconds, progress=progress,
         callback=callback, comm=comm, kl_beta=kl_beta,
     )  # fmt: skip
     batch_size = timesteps_per_actorbatch * run.n_env
@@ -134,23 +145,25 @@ def learn(
                                  seeds=run.seeds, reward_scaler=run.scaler)  # fmt: skip
     lrmult = lr_multiplier(schedule)
 
-    while (frac := run.fraction_left()) is not None:
-        alpha = lrmult(frac)
-        stepsize, clip = value_at(optim_stepsize, frac) * alpha, value_at(clip_param, frac) * alpha
-        seg = collector.collect(run.actor)
-        batch = _prepare_batch(seg, run.policy, run.scaler, gamma, lam)
-        finite = bool(np.isfinite(batch["atarg"]).all() and np.isfinite(batch["vtarg"]).all())
-        check_finite({"rewards or advantages": finite}, run.iteration + 1, comm)
-        updater.load_batch(batch)
-        epochs = run_epochs(updater, run.rng, batch_size, optim_batchsize, optim_epochs, stepsize, clip, target_kl, comm)
-        metrics = checked_metrics(updater.evaluate(clip), run.optimizer, run.iteration + 1, comm)
-        beta = float(run.state.kl_beta)
-        if loss == "adaptive_kl":
-            run.state.kl_beta.assign(adapt_kl_beta(beta, metrics["meankl"], kl_target))
-        metrics.update(explained_variance=explained_variance(batch["vpred_rollout"], batch["vtarg"], comm),
-                       stepsize=stepsize, clip_param=clip, kl_beta=beta, epochs_run=epochs)  # fmt: skip
-        if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
-            break
+    try:
+        while (frac := run.fraction_left()) is not None:
+            alpha = lrmult(frac)
+            stepsize, clip = value_at(optim_stepsize, frac) * alpha, value_at(clip_param, frac) * alpha
+            seg = collector.collect(run.actor)
+            check_segment(seg, run.iteration + 1, comm)
+            batch = _prepare_batch(seg, run.policy, run.scaler, gamma, lam)
+            updater.load_batch(batch)
+            epochs = run_epochs(updater, run.rng, batch_size, optim_batchsize, optim_epochs, stepsize, clip, target_kl, comm)
+            metrics = checked_metrics(updater.evaluate(clip), run.optimizer, run.iteration + 1, comm)
+            beta = float(run.state.kl_beta)
+            if loss == "adaptive_kl":
+                run.state.kl_beta.assign(adapt_kl_beta(beta, metrics["meankl"], kl_target))
+            metrics.update(explained_variance=explained_variance(batch["vpred_rollout"], batch["vtarg"], comm),
+                           stepsize=stepsize, clip_param=clip, kl_beta=beta, epochs_run=epochs)  # fmt: skip
+            if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
+                break
+    finally:
+        run.release()  # SIGINT/SIGTERM handlers back, however training ended
     return run.close()
 
 
@@ -189,12 +202,10 @@ def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, ga
         policy.ob_rms.update(obs)
     # pi_old is recorded after the normaliser update (PPO1's order), so the first ratio is exactly 1.
     oldpdparam, oldvpred = policy.forward_numpy(obs)
-    atarg = adv.reshape(-1)
-    atarg = (atarg - atarg.mean()) / (atarg.std() + 1e-8)
     return {
         "ob": obs,
         "ac": seg.actions.reshape(-1, *seg.actions.shape[2:]),
-        "atarg": atarg.astype(np.float32),
+        "atarg": normalize_advantages(adv.reshape(-1)),
         "vtarg": tdlamret.reshape(-1),
         "oldpdparam": oldpdparam.astype(np.float32),
         "oldvpred": oldvpred.astype(np.float32),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from baselines_tf2.reproduce.grid import EXPERIMENTS, SETTINGS, build_grid
 from baselines_tf2.reproduce.runner import GridRunner, is_done

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import ctypes
 import fcntl
@@ -21,9 +22,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from baselines_tf2.reproduce.grid import RunSpec
 
@@ -59,10 +61,8 @@ class _Job:
 
 def _die_with_parent() -> None:
     """In the child: receive SIGTERM when the parent dies, even by SIGKILL (Linux only)."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 class GridRunner:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gae"]
+__all__ = ["gae", "normalize_advantages"]
 
 
 def gae(
@@ -45,3 +45,8 @@ def gae(
         lastgaelam = deltas[t] + gamma * lam * nonterminal[t] * lastgaelam
         adv[t] = lastgaelam
     return adv.astype(np.float32), (adv + vpreds).astype(np.float32)
+
+
+def normalize_advantages(adv: np.ndarray) -> np.ndarray:
+    """``(adv - mean) / (std + 1e-8)`` over the whole batch, as float32 (PPO1's and PPO2's standardisation)."""
+    return ((adv - adv.mean()) / (adv.std() + 1e-8)).astype(np.float32)
