@@ -177,10 +177,13 @@ def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
 def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     """Everything after parsing: build, train and/or play. Returns the exit code."""
     from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path, restore  # noqa: PLC0415
-    from baselines_tf2.common.envs import env_type_of, make_env, make_vec_env  # noqa: PLC0415
+    from baselines_tf2.common.envs import (  # noqa: PLC0415
+        env_type_of,
+        import_packages,
+        make_env,
+        make_vec_env,
+    )
     from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
-
-    from baselines_tf2.common.envs import import_packages  # noqa: PLC0415
 
     import_packages(args.gym_packages)
     learn = _learn_fn(args.alg)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import tensorflow as tf
+from conftest import REPO, mpi_env, mpirun_executable
 
 from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.ppo import learn
-from conftest import REPO, mpi_env, mpirun_executable
 
 # Long enough iterations that a signal lands mid-iteration; many of them so training cannot finish first.
 SLOW = ["--env", "CartPole-v1", "--num_timesteps", "10000000", "--timesteps_per_actorbatch", "4096", "--optim_epochs", "1",
