@@ -68,14 +68,21 @@ def test_resume_continues_counters_and_weights(tmp_path):
 
 
 class NanAfter(gym.Wrapper):
-    def __init__(self, env, steps):
+    """After ``steps`` steps, the reward (or observation feature 2, with ``obs=True``) turns NaN."""
+
+    def __init__(self, env, steps, obs=False):
         super().__init__(env)
-        self.left = steps
+        self.left, self.obs = steps, obs
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.left -= 1
-        return obs, (float("nan") if self.left < 0 else reward), terminated, truncated, info
+        if self.left < 0 and self.obs:
+            obs = obs.copy()
+            obs[2] = np.nan
+        elif self.left < 0:
+            reward = float("nan")
+        return obs, reward, terminated, truncated, info
 
 
 def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -88,25 +95,9 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     assert {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)} == files
 
 
-class NanObservationIn(gym.Wrapper):
-    """Observation feature 2 of this copy turns NaN from step ``steps`` on."""
-
-    def __init__(self, env, steps):
-        super().__init__(env)
-        self.left = steps
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.left -= 1
-        if self.left < 0:
-            obs = obs.copy()
-            obs[2] = np.nan
-        return obs, reward, terminated, truncated, info
-
-
 def test_non_finite_observations_are_named_with_copy_and_step():
     env = gym.vector.SyncVectorEnv(
-        [lambda: Monitor(gym.make("Pendulum-v1")), lambda: Monitor(NanObservationIn(gym.make("Pendulum-v1"), 100))],
+        [lambda: Monitor(gym.make("Pendulum-v1")), lambda: Monitor(NanAfter(gym.make("Pendulum-v1"), 100, obs=True))],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
     with pytest.raises(TrainingDivergedError, match=r"^non-finite observations \(nan\) in env copy 1 at step 101 of iteration 1"):
