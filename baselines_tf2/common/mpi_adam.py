@@ -120,6 +120,23 @@ class MpiAdam(tf.Module):
             globalg /= mpi_util.size(self.comm)
         return globalg
 
+    def average_gradient_in_graph(self, flat_grad: tf.Tensor) -> tf.Tensor:
+        """:meth:`average_gradient` as a graph op (a host callback), for a compiled epoch under MPI.
+
+        Every rank must run the same sequence of these ops. The parameter check of
+        :meth:`average_gradient` is left to the host (call :meth:`check_synced` between epochs):
+        it would call TensorFlow from inside a running graph.
+        """
+        globalg = tf.numpy_function(self._allreduce_host, [flat_grad], tf.float32, stateful=True)
+        globalg.set_shape([self.size])
+        return globalg
+
+    def _allreduce_host(self, flat_grad: np.ndarray) -> np.ndarray:
+        globalg = mpi_util.allreduce_sum(np.asarray(flat_grad, np.float32), self.comm)
+        if self.scale_grad_by_procs:
+            globalg /= mpi_util.size(self.comm)
+        return globalg
+
     def apply_averaged(self, globalg: np.ndarray, stepsize: float) -> None:
         """One compiled Adam step from an already averaged gradient (no MPI)."""
         self._compiled_apply(tf.constant(globalg, tf.float32), tf.constant(stepsize, tf.float32))
