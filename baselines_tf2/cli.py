@@ -19,7 +19,7 @@ from typing import Any, NoReturn, Sequence
 
 from baselines_tf2.common import mpi_util
 from baselines_tf2.common.tf_util import configure_threads
-from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError
+from baselines_tf2.errors import CheckpointError, ConfigError, ExportError, TrainingDivergedError
 
 __all__ = ["build_parser", "main"]
 
@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save_interval", type=int, default=0, help="save every N iterations (0: only at the end)")
     p.add_argument("--play", action="store_true", help="after training (or with --num_timesteps 0), run deterministic episodes")
     p.add_argument("--play_episodes", type=int, default=5, help="episodes for --play")
+    p.add_argument("--export", default=None, metavar="DIR",
+                   help="write a SavedModel of the policy to this new folder after training (or, with "
+                        "--num_timesteps 0, of the --load_path checkpoint)")
+    p.add_argument("--export_tflite", action="store_true", help="with --export, also write DIR/model.tflite")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
@@ -176,6 +180,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path, restore  # noqa: PLC0415
     from baselines_tf2.common.envs import env_type_of, make_env, make_vec_env  # noqa: PLC0415
     from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
+    from baselines_tf2.common.export import check_export_dir, export_saved_model  # noqa: PLC0415
 
     learn = _learn_fn(args.alg)
     rank = mpi_util.rank()
@@ -188,10 +193,14 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         raise ConfigError("--num_timesteps and --save_interval must be >= 0 and --num_env > 0")
     if args.play_episodes <= 0:
         raise ConfigError(f"--play_episodes must be > 0, got {args.play_episodes}")
-    if args.num_timesteps == 0 and not args.play:
-        raise ConfigError("--num_timesteps 0 trains nothing; add --play to run the loaded policy")
-    if args.play and args.num_timesteps == 0 and not args.load_path:
-        raise ConfigError("--play with --num_timesteps 0 needs --load_path")
+    if args.num_timesteps == 0 and not (args.play or args.export):
+        raise ConfigError("--num_timesteps 0 trains nothing; add --play or --export to use the loaded policy")
+    if args.num_timesteps == 0 and not args.load_path:
+        raise ConfigError(f"--{'play' if args.play else 'export'} with --num_timesteps 0 needs --load_path")
+    if args.export_tflite and not args.export:
+        raise ConfigError("--export_tflite needs --export DIR")
+    if args.export:
+        check_export_dir(args.export)
     if args.load_path:
         _check_compatible(args.load_path, config)
     check_save_path(args.save_path, args.load_path)
@@ -214,6 +223,10 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         restore(args.load_path, policy=policy)
         eval_env.close()
 
+    if args.export and rank == 0:
+        export_saved_model(policy, args.export, tflite=args.export_tflite)
+        tflite_note = f" and {os.path.join(args.export, 'model.tflite')}" if args.export_tflite else ""
+        print(f"exported SavedModel to {args.export}{tflite_note} (signatures: serving_default, sample)")
     if args.play and rank == 0:
         eval_env = make_env(args.env, train=False, env_type=env_type)
         returns = run_episodes(policy, eval_env, args.play_episodes, seed=args.seed + 12345)
@@ -249,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(130, "interrupted", debug, collective=False)
     except ConfigError as exc:
         return _fail(2, str(exc), debug, collective=True)
-    except (CheckpointError, TrainingDivergedError) as exc:
+    except (CheckpointError, ExportError, TrainingDivergedError) as exc:
         return _fail(1, str(exc), debug, collective=True)
     except Exception as exc:  # noqa: BLE001 (the one place that turns crashes into one line)
         return _fail(1, f"{type(exc).__name__}: {exc}", debug, collective=False)

@@ -1,6 +1,6 @@
 """Errors that mean "the user asked for something we cannot do"; the CLI prints them as one line."""
 
-__all__ = ["ConfigError", "CheckpointError", "TrainingDivergedError"]
+__all__ = ["CheckpointError", "ConfigError", "ExportError", "TrainingDivergedError"]
 
 
 class ConfigError(ValueError):
@@ -13,3 +13,8 @@ class CheckpointError(RuntimeError):
 
 class TrainingDivergedError(RuntimeError):
     """NaN or Inf appeared in a loss or in the parameters; nothing was saved from that state."""
+
+
+class ExportError(RuntimeError):
+    """A policy that cannot be exported as asked (e.g. a TFLite conversion that fails)."""
+
