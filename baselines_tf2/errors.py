@@ -1,6 +1,6 @@
 """Errors that mean "the user asked for something we cannot do"; the CLI prints them as one line."""
 
-__all__ = ["CheckpointError", "ConfigError", "ExportError", "TrainingDivergedError"]
+__all__ = ["CheckpointError", "ConfigError", "ExportError", "TrainingDivergedError", "VideoError"]
 
 
 class ConfigError(ValueError):
@@ -18,3 +18,6 @@ class TrainingDivergedError(RuntimeError):
 class ExportError(RuntimeError):
     """A policy that cannot be exported as asked (e.g. a TFLite conversion that fails)."""
 
+
+class VideoError(RuntimeError):
+    """Episodes cannot be recorded: no offscreen OpenGL, no ``rgb_array`` rendering, no video encoder."""
