@@ -111,7 +111,8 @@ def test_deterministic_actions_and_values_match_the_policy(exported, name):
         np.testing.assert_array_equal(out[f"{name}.action"], action)
         assert len(np.unique(action)) > 1  # the comparison is not trivially between constants
     assert np.abs(out[f"{name}.value"] - vpred).max() <= 1e-5
-    assert np.abs(out[f"{name}.lite_value"] - vpred).max() <= 1e-5
+    # TFLite's kernels (XNNPACK) round differently: 1e-5 relative to values of up to ~5 (CNN: 6e-6 measured)
+    np.testing.assert_allclose(out[f"{name}.lite_value"], vpred, rtol=1e-5, atol=1e-5)
     if name == "mlp_box":
         assert np.abs(out[f"{name}.lite_action"] - action).max() <= 1e-5
     else:

@@ -123,6 +123,7 @@ def test_mujoco_gl_selection():
     assert str(info.value) == ("cannot render video: no offscreen OpenGL for MuJoCo (egl: egl broken; osmesa: osmesa "
                                "broken); install libegl1 and libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa)")  # fmt: skip
     assert environ == {}
+    assert video.preload_gl_libraries("glfw") == []  # only Mesa's software renderers are preloaded
 
 
 def test_probe_reports_why_a_backend_fails():

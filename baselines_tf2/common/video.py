@@ -48,8 +48,8 @@ _PROBE = """
 import sys
 from baselines_tf2.common.video import preload_gl_libraries
 preload_gl_libraries(sys.argv[1])
+import mujoco  # fails at once for an invalid MUJOCO_GL
 import tensorflow  # run.py renders with TensorFlow loaded: so does the probe
-import mujoco
 model = mujoco.MjModel.from_xml_string("<mujoco><worldbody><geom size='1'/></worldbody></mujoco>")
 data = mujoco.MjData(model)
 mujoco.mj_forward(model, data)
