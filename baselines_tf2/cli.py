@@ -19,7 +19,14 @@ from functools import partial
 from typing import Any, NoReturn
 
 from baselines_tf2.common import mpi_util
-from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError, TrainingInterrupted
+from baselines_tf2.errors import (
+    CheckpointError,
+    ConfigError,
+    ExportError,
+    TrainingDivergedError,
+    TrainingInterrupted,
+    VideoError,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -71,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save_interval", type=int, default=0, help="save every N iterations (0: only at the end)")
     p.add_argument("--play", action="store_true", help="after training (or with --num_timesteps 0), run deterministic episodes")
     p.add_argument("--play_episodes", type=int, default=5, help="episodes for --play")
+    p.add_argument("--video", default=None, metavar="DIR", help="with --play, record each episode to DIR as MP4")
+    p.add_argument("--export", default=None, metavar="DIR",
+                   help="write a SavedModel of the policy to this new folder after training (or, with "
+                        "--num_timesteps 0, of the --load_path checkpoint)")
+    p.add_argument("--export_tflite", action="store_true", help="with --export, also write DIR/model.tflite")
     p.add_argument("--gym_packages", nargs="+", default=[], metavar="PKG",
                    help="import these packages first (they register custom environments), as RL-Zoo's flag")
     p.add_argument("--debug", action="store_true", help="show tracebacks (and TensorFlow's start-up log)")
@@ -184,6 +196,8 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         make_vec_env,
     )
     from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
+    from baselines_tf2.common.export import check_export_dir, export_saved_model  # noqa: PLC0415
+    from baselines_tf2.common.video import video_prefix  # noqa: PLC0415
 
     import_packages(args.gym_packages)
     learn = _learn_fn(args.alg)
@@ -197,10 +211,18 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         raise ConfigError("--num_timesteps and --save_interval must be >= 0 and --num_env > 0")
     if args.play_episodes <= 0:
         raise ConfigError(f"--play_episodes must be > 0, got {args.play_episodes}")
-    if args.num_timesteps == 0 and not args.play:
-        raise ConfigError("--num_timesteps 0 trains nothing; add --play to run the loaded policy")
-    if args.play and args.num_timesteps == 0 and not args.load_path:
-        raise ConfigError("--play with --num_timesteps 0 needs --load_path")
+    if args.num_timesteps == 0 and not (args.play or args.export):
+        raise ConfigError("--num_timesteps 0 trains nothing; add --play or --export to use the loaded policy")
+    if args.num_timesteps == 0 and not args.load_path:
+        raise ConfigError(f"--{'play' if args.play else 'export'} with --num_timesteps 0 needs --load_path")
+    if args.export_tflite and not args.export:
+        raise ConfigError("--export_tflite needs --export DIR")
+    if args.export:
+        check_export_dir(args.export)
+    if args.video and not args.play:
+        raise ConfigError("--video records the --play episodes; add --play")
+    if args.video and rank == 0:
+        _prepare_video(args.env, env_type, args.video)
     if args.load_path:
         _check_compatible(args.load_path, config)
     check_save_path(args.save_path, args.load_path)
@@ -228,14 +250,33 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         restore(args.load_path, policy=policy)
         eval_env.close()
 
+    if args.export and rank == 0:
+        export_saved_model(policy, args.export, tflite=args.export_tflite)
+        tflite_note = f" and {os.path.join(args.export, 'model.tflite')}" if args.export_tflite else ""
+        print(f"exported SavedModel to {args.export}{tflite_note} (signatures: serving_default, sample)")
     if args.play and rank == 0:
-        eval_env = make_env(args.env, train=False, env_type=env_type)
+        eval_env = make_env(args.env, train=False, env_type=env_type, video_dir=args.video)
         returns = run_episodes(policy, eval_env, args.play_episodes, seed=args.seed + 12345)
-        eval_env.close()
+        eval_env.close()  # writes the last episode's video
         for i, ret in enumerate(returns):
             print(f"episode {i + 1}: return {ret:.2f}")
         print(f"mean return over {len(returns)} episodes: {sum(returns) / len(returns):.2f}")
+        for i in range(len(returns) if args.video else 0):
+            print(f"video of episode {i + 1}: {os.path.join(args.video, video_prefix(args.env))}-episode-{i}.mp4")
     return 0
+
+
+def _prepare_video(env_id: str, env_type: str, video_dir: str) -> None:
+    """Before any env is built: an empty target, an encoder, offscreen rendering, one rendered frame."""
+    from baselines_tf2.common import video  # noqa: PLC0415
+    from baselines_tf2.common.envs import make_base_env  # noqa: PLC0415
+
+    video.check_video_dir(video_dir)
+    video.check_encoder()
+    video.select_sdl_driver()
+    if env_type == "mujoco":
+        video.select_mujoco_gl()
+    video.check_rendering(env_id, make=partial(make_base_env, env_type=env_type))
 
 
 def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_env: int, settings: dict[str, Any],
@@ -274,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(130, "interrupted", debug, collective=False)
     except ConfigError as exc:
         return _fail(2, str(exc), debug, collective=True)
-    except (CheckpointError, TrainingDivergedError) as exc:
+    except (CheckpointError, ExportError, TrainingDivergedError, VideoError) as exc:
         return _fail(1, str(exc), debug, collective=True)
     except Exception as exc:  # noqa: BLE001 (the one place that turns crashes into one line)
         return _fail(1, f"{type(exc).__name__}: {exc}", debug, collective=False)

@@ -2,7 +2,7 @@
 
 import signal
 
-__all__ = ["CheckpointError", "ConfigError", "TrainingDivergedError", "TrainingInterrupted"]
+__all__ = ["CheckpointError", "ConfigError", "ExportError", "TrainingDivergedError", "TrainingInterrupted", "VideoError"]
 
 
 class ConfigError(ValueError):
@@ -31,3 +31,11 @@ class TrainingInterrupted(Exception):
         name = signal.Signals(signum).name
         where = f"saved iteration {iteration} in {folder}; resume with --load_path {folder}" if folder else "nothing saved"
         super().__init__(f"interrupted by {name}: {where}")
+
+
+class ExportError(RuntimeError):
+    """A policy that cannot be exported as asked (e.g. a TFLite conversion that fails)."""
+
+
+class VideoError(RuntimeError):
+    """Episodes cannot be recorded: no offscreen OpenGL, no ``rgb_array`` rendering, no video encoder."""

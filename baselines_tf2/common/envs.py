@@ -6,6 +6,8 @@
   true episode return is visible, Atari preprocessing for Atari ids, an optional constant reward
   multiplier (Baselines' ``--reward_scale``), and ``ClipAction`` for ``Box`` actions (the Gaussian
   policy's samples are unbounded; the sample, not the clipped action, is what is trained on).
+  With ``video_dir`` the bare env renders ``rgb_array`` frames and records every episode, below
+  all other wrappers (Atari: the raw 210x160 colour frames, every emulator frame, at 60 fps).
 * :func:`make_vec_env` puts ``num_env`` copies in a gymnasium ``SyncVectorEnv`` with
   ``AutoresetMode.SAME_STEP``: the step that ends an episode returns the next episode's first
   observation and puts the last one in ``info["final_obs"]`` (needed to bootstrap truncations).
@@ -24,11 +26,14 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from baselines_tf2.common.atari_wrappers import wrap_atari
 from baselines_tf2.common.monitor import Monitor, has_monitor
+from baselines_tf2.common.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "rank_seed", "make_env", "make_vec_env", "single_env_as_vec"]
+__all__ = ["ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
+           "make_vec_env", "rank_seed", "single_env_as_vec"]  # fmt: skip
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
+ATARI_FPS = 60  # the emulator's frame rate: a video of the frameskip=1 env plays in real time
 
 _registered_ale = False
 
@@ -87,6 +92,16 @@ def env_seeds(seed: int, rank: int, num_env: int) -> list[int]:
     return [rank_seed(seed, rank) + i for i in range(num_env)]
 
 
+def make_base_env(env_id: str, *, env_type: str | None = None, render_mode: str | None = None) -> gym.Env:
+    """The bare ``gym.make(env_id)`` that :func:`make_env` wraps (Atari: ``frameskip=1``, the wrappers skip)."""
+    kind = env_type or env_type_of(env_id)
+    kwargs = {} if render_mode is None else {"render_mode": render_mode}
+    if kind == "atari":
+        _register_atari()
+        return gym.make(env_id, frameskip=1, **kwargs)
+    return gym.make(env_id, **kwargs)
+
+
 def make_env(
     env_id: str,
     *,
@@ -94,6 +109,7 @@ def make_env(
     monitor_file: str | None = None,
     reward_scale: float = 1.0,
     env_type: str | None = None,
+    video_dir: str | None = None,
 ) -> gym.Env:
     """One environment copy with the wrappers described in the module docstring.
 
@@ -104,6 +120,9 @@ def make_env(
         reward_scale: constant multiplier of the training reward (after the Monitor, so the
             recorded score is the true one).
         env_type: overrides :func:`env_type_of`.
+        video_dir: record every episode there as ``<env id>-episode-<i>.mp4`` (see
+            :mod:`~baselines_tf2.common.video`; MuJoCo needs ``MUJOCO_GL``, set by
+            :func:`~baselines_tf2.common.video.select_mujoco_gl`).
     """
     kind = env_type or env_type_of(env_id)
     if kind not in ENV_TYPES:
@@ -113,11 +132,10 @@ def make_env(
         return Monitor(env, monitor_file)
 
     try:
-        if kind == "atari":
-            _register_atari()
-            env = wrap_atari(gym.make(env_id, frameskip=1), train=train, monitor=monitor)
-        else:
-            env = monitor(gym.make(env_id))
+        env = make_base_env(env_id, env_type=kind, render_mode="rgb_array" if video_dir else None)
+        if video_dir:
+            env = record_video(env, video_dir, video_prefix(env_id), fps=ATARI_FPS if kind == "atari" else None)
+        env = wrap_atari(env, train=train, monitor=monitor) if kind == "atari" else monitor(env)
     except gym.error.DependencyNotInstalled as exc:
         raise ConfigError(f"{env_id} needs an extra package: {exc}") from None
     if reward_scale != 1.0:

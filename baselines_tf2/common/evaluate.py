@@ -14,7 +14,8 @@ __all__ = ["run_episodes"]
 def run_episodes(policy: Policy, env: gym.Env, episodes: int, *, deterministic: bool = True, seed: int = 0) -> list[float]:
     """Returns of ``episodes`` complete episodes of ``env`` (the Monitor's score when present).
 
-    ``deterministic`` acts with the distribution's mode, as Baselines' ``--play`` does.
+    ``deterministic`` acts with the distribution's mode, as Baselines' ``--play`` does. The env
+    is reset once per episode (not after the last one, so a video recorder records no extra episode).
     """
     actor = make_actor(policy, np.random.default_rng(seed))
     returns = []
@@ -27,5 +28,6 @@ def run_episodes(policy: Policy, env: gym.Env, episodes: int, *, deterministic: 
         if terminated or truncated:
             returns.append(float(info["episode"]["r"]) if "episode" in info else total)
             total = 0.0
-            obs, _ = env.reset()
+            if len(returns) < episodes:
+                obs, _ = env.reset()
     return returns

@@ -1,0 +1,167 @@
+"""Exporting a policy for deployment: a TensorFlow SavedModel that needs neither this package nor tfp.
+
+The exported graph takes **raw** observations ``[batch, *ob_shape]`` (the dtype of the policy's
+``ob_spec``: float32 for ``MlpPolicy``, the image dtype, uint8, for ``CnnPolicy``) and does what the
+policy does: for ``MlpPolicy`` ``clip((ob - ob_rms.mean) / ob_rms.std, -5, 5)`` with the running
+statistics saved as they were at export time, for ``CnnPolicy`` ``ob / 255``, then the network.
+
+Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with ``observations=...``):
+
+* ``serving_default(observations) -> {"action", "value"}``: the distribution's mode (Gaussian
+  mean, most likely category), as ``pi.act(stochastic=False, ...)``, and ``vpred``;
+* ``sample(observations, seed) -> {"action", "value"}`` (with ``stochastic=True``): actions drawn
+  inside the graph with TensorFlow's stateless random ops, so the same ``seed`` (int64 scalar) and
+  observations give the same actions; vary the seed between calls.
+
+Actions are the distribution's, not clipped to the action space's bounds (``run.py`` clips ``Box``
+actions in the environment; do the same when deploying, the bounds are in ``export.json``).
+``tflite=True`` also writes ``model.tflite`` holding ``serving_default`` only, in TFLite's builtin
+ops (the stateless random ops of ``sample`` would need the Flex delegate).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from gymnasium import spaces
+
+from baselines_tf2.common.distributions import (
+    BernoulliPdType,
+    CategoricalPdType,
+    DiagGaussianPdType,
+    MultiCategoricalPdType,
+    PdType,
+)
+from baselines_tf2.common.policies import Policy
+from baselines_tf2.errors import ConfigError, ExportError
+
+__all__ = ["SAMPLE", "SERVING", "TFLITE_FILE", "check_export_dir", "export_saved_model", "sample_actions"]
+
+SERVING = "serving_default"
+SAMPLE = "sample"
+TFLITE_FILE = "model.tflite"
+INFO_FILE = "export.json"
+
+
+def check_export_dir(directory: str) -> None:
+    """Refuse a target that exists and is not an empty folder (an export never overwrites one)."""
+    if os.path.exists(directory) and not (os.path.isdir(directory) and not os.listdir(directory)):
+        raise ConfigError(f"{directory} already exists and is not an empty folder; export into a new folder")
+
+
+def sample_actions(pdtype: PdType, flat: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """An action per row of flat parameters ``[batch, param]``, drawn by stateless ops from ``seed`` (int64 scalar)."""
+    key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    if isinstance(pdtype, DiagGaussianPdType):
+        mean, logstd = tf.split(flat, 2, axis=-1)
+        return mean + tf.exp(logstd) * tf.random.stateless_normal(tf.shape(mean), key)
+    if isinstance(pdtype, CategoricalPdType):
+        return _categorical(flat, key)
+    if isinstance(pdtype, MultiCategoricalPdType):
+        keys = tf.random.experimental.stateless_split(key, num=len(pdtype.nvec))
+        parts = tf.split(flat, [int(n) for n in pdtype.nvec], axis=-1)
+        return tf.stack([_categorical(logits, keys[i]) for i, logits in enumerate(parts)], axis=-1)
+    if isinstance(pdtype, BernoulliPdType):
+        uniform = tf.random.stateless_uniform(tf.shape(flat), key)
+        return tf.cast(uniform < tf.sigmoid(flat), tf.int32)
+    raise TypeError(f"no in-graph sampler for {type(pdtype).__name__}")
+
+
+def _categorical(logits: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
+    return tf.cast(tf.random.stateless_categorical(logits, 1, key)[:, 0], tf.int32)
+
+
+def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[str, Any]]:
+    """A module holding the policy's variables and the signature functions (and only those)."""
+    module = tf.Module(name="exported_policy")
+    module.policy_variables = list(policy.variables)  # tracked, so the SavedModel holds them
+    ob_spec = tf.TensorSpec(policy.ob_spec.shape, policy.ob_spec.dtype, name="observations")
+
+    def deterministic(observations: tf.Tensor) -> dict[str, tf.Tensor]:
+        pd, vpred = policy(observations)
+        return {"action": pd.mode(), "value": vpred}
+
+    def stochastic_fn(observations: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+        flat, vpred = policy.forward(observations)
+        return {"action": sample_actions(policy.pdtype, flat, seed), "value": vpred}
+
+    module.serving = tf.function(deterministic, input_signature=[ob_spec])
+    signatures = {SERVING: module.serving}
+    if stochastic:
+        module.sample = tf.function(stochastic_fn, input_signature=[ob_spec, tf.TensorSpec([], tf.int64, name="seed")])
+        signatures[SAMPLE] = module.sample
+    return module, signatures
+
+
+def _space_info(space: spaces.Space) -> dict[str, Any]:
+    info: dict[str, Any] = {"type": type(space).__name__}
+    if isinstance(space, spaces.Box):
+        info.update(shape=list(space.shape), dtype=str(space.dtype), low=np.asarray(space.low).tolist(),
+                    high=np.asarray(space.high).tolist())  # fmt: skip
+    elif isinstance(space, spaces.Discrete):
+        info["n"] = int(space.n)
+    elif isinstance(space, spaces.MultiDiscrete):
+        info["nvec"] = np.asarray(space.nvec).tolist()
+    elif isinstance(space, spaces.MultiBinary):
+        info["n"] = int(space.n) if np.isscalar(space.n) else list(space.n)
+    return info
+
+
+def _write_tflite(saved_model: str, path: str) -> None:
+    try:
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, signature_keys=[SERVING])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        model = converter.convert()
+    except Exception as exc:  # noqa: BLE001 (the converter raises many types; report one line)
+        lines = str(exc).strip().splitlines()
+        raise ExportError(f"cannot convert to TFLite: {lines[0] if lines else type(exc).__name__}") from None
+    with open(path, "wb") as f:
+        f.write(model)
+
+
+def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = True, tflite: bool = False) -> str:
+    """Write ``policy`` as a SavedModel into the new folder ``directory``; returns ``directory``.
+
+    Args:
+        policy: an ``MlpPolicy`` or ``CnnPolicy`` (any :class:`Policy`), with its current weights
+            and observation statistics.
+        directory: must not exist, or be an empty folder. Everything is written to a temporary
+            sibling folder first and renamed at the end, so a failed export leaves nothing behind.
+        stochastic: add the ``sample`` signature.
+        tflite: also write ``model.tflite`` (``serving_default`` only).
+
+    Besides the SavedModel, ``export.json`` records the signatures, the observation and action
+    spaces (with the ``Box`` bounds to clip actions to) and whether ``model.tflite`` is present.
+    """
+    check_export_dir(directory)
+    parent = os.path.dirname(os.path.abspath(directory))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=".export-")
+    try:
+        module, signatures = _serving_module(policy, stochastic)
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        if tflite:
+            _write_tflite(tmp, os.path.join(tmp, TFLITE_FILE))
+        info = {
+            "signatures": {name: {"inputs": ["observations"] + (["seed"] if name == SAMPLE else []),
+                                  "outputs": ["action", "value"]} for name in signatures},
+            "observation_space": _space_info(policy.ob_space),
+            "observation_dtype": policy.ob_spec.dtype.name,
+            "action_space": _space_info(policy.ac_space),
+            "tflite": TFLITE_FILE if tflite else None,
+        }  # fmt: skip
+        with open(os.path.join(tmp, INFO_FILE), "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=2)
+        if os.path.isdir(directory):
+            os.rmdir(directory)  # empty (checked above); rename needs the name free
+        os.rename(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return directory
