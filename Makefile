@@ -41,6 +41,7 @@ test: install lint
 
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test-slow: install
 	$(PY) -m pytest -m slow -q

@@ -55,11 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     from baselines_tf2.common.envs import ENV_TYPES  # noqa: PLC0415
     from baselines_tf2.ppo.defaults import ALGS  # noqa: PLC0415
 
-    epilog = "\n".join(
-        f"learn() flags for --alg {alg}:\n"
-        + textwrap.fill(", ".join(sorted(_learn_defaults(alg))), width=88, initial_indent="  ", subsequent_indent="  ")
-        for alg in ("ppo", "pg")
-    ) + "\n(defaults come from the --alg preset and are printed at start; ppo1/ppo2 take ppo's flags)"
+    epilog = (
+        "\n".join(
+            f"learn() flags for --alg {alg}:\n"
+            + textwrap.fill(
+                ", ".join(sorted(_learn_defaults(alg))), width=88, initial_indent="  ", subsequent_indent="  "
+            )
+            for alg in ("ppo", "pg")
+        )
+        + "\n(defaults come from the --alg preset and are printed at start; ppo1/ppo2 take ppo's flags)"
+    )
     p = _Parser(prog="run.py", description="Train or play a PPO agent (Baselines' run.py). "
                 "Any learn() keyword may be added as --name value.", epilog=epilog,
                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -68,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", default="CartPole-v1", help="gymnasium environment id")
     p.add_argument("--env_type", default=None, choices=ENV_TYPES, help="override the type detected from the id")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--num_timesteps", type=_positive_number, default=1_000_000, help="total over all ranks (0: no training)")
+    p.add_argument(
+        "--num_timesteps", type=_positive_number, default=1_000_000, help="total over all ranks (0: no training)"
+    )
     p.add_argument("--network", default=None, choices=NETWORKS, help="default: mlp, or cnn for Atari")
     p.add_argument("--num_env", type=int, default=None, help="env copies per MPI rank (default from the preset)")
     p.add_argument("--reward_scale", type=float, default=1.0, help="constant reward multiplier")
@@ -76,15 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--load_path", default=None, help="checkpoint folder or prefix to resume from or play")
     p.add_argument("--log_path", default=None, help="folder for progress.csv, TensorBoard and monitor files")
     p.add_argument("--save_interval", type=int, default=0, help="save every N iterations (0: only at the end)")
-    p.add_argument("--play", action="store_true", help="after training (or with --num_timesteps 0), run deterministic episodes")
+    p.add_argument(
+        "--play", action="store_true", help="after training (or with --num_timesteps 0), run deterministic episodes"
+    )
     p.add_argument("--play_episodes", type=int, default=5, help="episodes for --play")
     p.add_argument("--video", default=None, metavar="DIR", help="with --play, record each episode to DIR as MP4")
-    p.add_argument("--export", default=None, metavar="DIR",
-                   help="write a SavedModel of the policy to this new folder after training (or, with "
-                        "--num_timesteps 0, of the --load_path checkpoint)")
+    p.add_argument(
+        "--export",
+        default=None,
+        metavar="DIR",
+        help="write a SavedModel of the policy to this new folder after training (or, with "
+        "--num_timesteps 0, of the --load_path checkpoint)",
+    )
     p.add_argument("--export_tflite", action="store_true", help="with --export, also write DIR/model.tflite")
-    p.add_argument("--gym_packages", nargs="+", default=[], metavar="PKG",
-                   help="import these packages first (they register custom environments), as RL-Zoo's flag")
+    p.add_argument(
+        "--gym_packages",
+        nargs="+",
+        default=[],
+        metavar="PKG",
+        help="import these packages first (they register custom environments), as RL-Zoo's flag",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks (and TensorFlow's start-up log)")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up log")
     return p
@@ -183,7 +201,9 @@ def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
         return
     for key in ("env", "network", "hid_size", "num_hid_layers"):
         if saved.get(key) != config.get(key):
-            raise CheckpointError(f"checkpoint {load_path} was trained with {key}={saved.get(key)!r}, not {config.get(key)!r}")
+            raise CheckpointError(
+                f"checkpoint {load_path} was trained with {key}={saved.get(key)!r}, not {config.get(key)!r}"
+            )
 
 
 def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
@@ -233,7 +253,9 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
 
     if args.num_timesteps > 0:
         log_dir = os.path.join(args.log_path, "monitor") if args.log_path else None
-        env = make_vec_env(args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type)
+        env = make_vec_env(
+            args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type
+        )
         try:
             policy = learn(
                 env, policy_fn, max_timesteps=args.num_timesteps, num_env=num_env, seed=args.seed, log_path=args.log_path,

@@ -2,7 +2,14 @@
 
 import signal
 
-__all__ = ["CheckpointError", "ConfigError", "ExportError", "TrainingDivergedError", "TrainingInterrupted", "VideoError"]
+__all__ = [
+    "CheckpointError",
+    "ConfigError",
+    "ExportError",
+    "TrainingDivergedError",
+    "TrainingInterrupted",
+    "VideoError",
+]
 
 
 class ConfigError(ValueError):
@@ -29,7 +36,9 @@ class TrainingInterrupted(Exception):
     def __init__(self, signum: int, folder: str | None, iteration: int) -> None:
         self.signum, self.folder, self.iteration = signum, folder, iteration
         name = signal.Signals(signum).name
-        where = f"saved iteration {iteration} in {folder}; resume with --load_path {folder}" if folder else "nothing saved"
+        where = (
+            f"saved iteration {iteration} in {folder}; resume with --load_path {folder}" if folder else "nothing saved"
+        )
         super().__init__(f"interrupted by {name}: {where}")
 
 

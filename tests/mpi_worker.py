@@ -75,7 +75,9 @@ def check_learn() -> None:
     """Two ranks train together and end with bit-identical parameters and normalisers."""
     from baselines_tf2.ppo import learn  # noqa: PLC0415
 
-    pi = learn("CartPole-v1", MlpPolicy, max_timesteps=2048, timesteps_per_actorbatch=256, optim_epochs=2, progress=False)
+    pi = learn(
+        "CartPole-v1", MlpPolicy, max_timesteps=2048, timesteps_per_actorbatch=256, optim_epochs=2, progress=False
+    )
     state = np.concatenate([v.numpy().ravel() for v in pi.variables]).tobytes()
     gathered = mpi_util.allgather_object(state)
     assert gathered[0] == gathered[1], "ranks ended with different parameters"
@@ -131,7 +133,18 @@ def check_variants() -> None:
     for extra in variants:
         assert main([*fast, *extra]) == 0, extra
         print(f"rank {RANK}: {' '.join(extra)} OK", flush=True)
-    pg = ["--alg", "pg", "--env", "CartPole-v1", "--num_timesteps", "2000", "--batch_size", "500", "--progress", "false"]
+    pg = [
+        "--alg",
+        "pg",
+        "--env",
+        "CartPole-v1",
+        "--num_timesteps",
+        "2000",
+        "--batch_size",
+        "500",
+        "--progress",
+        "false",
+    ]
     assert main(pg) == 0
     print(f"rank {RANK}: --alg pg OK", flush=True)
 
@@ -180,9 +193,17 @@ def check_in_graph_allreduce() -> None:
     np.testing.assert_allclose(list(results[True][1].values()), list(results[False][1].values()), rtol=1e-5, atol=1e-7)
 
 
-CHECKS = {"rms": check_running_mean_std, "adam": check_mpi_adam, "sync": check_sync, "learn": check_learn, "stop": check_stop, "fault": check_fault,
-          "variants": check_variants, "split": check_split_comm,
-          "in_graph": check_in_graph_allreduce}
+CHECKS = {
+    "rms": check_running_mean_std,
+    "adam": check_mpi_adam,
+    "sync": check_sync,
+    "learn": check_learn,
+    "stop": check_stop,
+    "fault": check_fault,
+    "variants": check_variants,
+    "split": check_split_comm,
+    "in_graph": check_in_graph_allreduce,
+}
 
 if __name__ == "__main__":
     assert SIZE == 2, f"expected 2 ranks, got {SIZE}"

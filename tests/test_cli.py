@@ -25,7 +25,10 @@ def test_extra_flags_are_typed_by_their_defaults():
 @pytest.mark.parametrize(
     "tokens, message",
     [
-        (["--optim_epcohs", "3"], "unknown flag --optim_epcohs for --alg ppo; valid learn\\(\\) flags: adam_epsilon, clip_param"),
+        (
+            ["--optim_epcohs", "3"],
+            "unknown flag --optim_epcohs for --alg ppo; valid learn\\(\\) flags: adam_epsilon, clip_param",
+        ),
         (["--optim_epochs", "three"], "--optim_epochs expects an integer, got 'three'"),
         (["--optim_epochs", "2.5"], "--optim_epochs expects an integer"),
         (["--vf_clip", "maybe"], "--vf_clip expects true/false"),
@@ -142,12 +145,17 @@ def test_custom_environments_by_module_or_package(tmp_path, capsys, how):
 
 def test_unknown_module_or_package_is_one_line(capsys):
     assert main(["--env", "no_such_module_xyz:Env-v0", "--num_timesteps", "256"]) == 2
-    assert capsys.readouterr().err == "run.py: error: cannot import 'no_such_module_xyz': ModuleNotFoundError: No module named 'no_such_module_xyz'\n"
+    assert (
+        capsys.readouterr().err
+        == "run.py: error: cannot import 'no_such_module_xyz': ModuleNotFoundError: No module named 'no_such_module_xyz'\n"
+    )
     assert main(["--gym_packages", "no_such_pkg_xyz", "--num_timesteps", "256"]) == 2
 
 
 def test_start_is_quiet_unless_verbose():
-    help_run = subprocess.run([sys.executable, "run.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    help_run = subprocess.run(
+        [sys.executable, "run.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert help_run.returncode == 0 and "--gym_packages" in help_run.stdout and help_run.stderr == ""
     train = subprocess.run([sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "256", *FAST],
                            cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -171,7 +171,9 @@ def test_entropy_and_kl_agree_with_sampling(space, flat_p, flat_q):
 def test_gaussian_samples_have_the_parameters_moments():
     tf.random.set_seed(1)
     mean, logstd = np.array([1.0, -2.0]), np.array([0.0, np.log(0.5)])
-    pd = make_pdtype(spaces.Box(-1, 1, (2,))).pdfromflat(tf.constant(np.tile(np.r_[mean, logstd], (50_000, 1)), tf.float32))
+    pd = make_pdtype(spaces.Box(-1, 1, (2,))).pdfromflat(
+        tf.constant(np.tile(np.r_[mean, logstd], (50_000, 1)), tf.float32)
+    )
     x = pd.sample().numpy()
     np.testing.assert_allclose(x.mean(0), mean, atol=0.02)
     np.testing.assert_allclose(x.std(0), np.exp(logstd), rtol=0.02)

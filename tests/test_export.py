@@ -212,11 +212,17 @@ def test_cli_trains_then_exports_from_the_checkpoint(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, code, message",
     [
-        (["--num_timesteps", "0", "--load_path", "{tmp}/missing", "--export", "{tmp}/out"], 1,
-         "no checkpoint at {tmp}/missing"),
+        (
+            ["--num_timesteps", "0", "--load_path", "{tmp}/missing", "--export", "{tmp}/out"],
+            1,
+            "no checkpoint at {tmp}/missing",
+        ),
         (["--num_timesteps", "0", "--export", "{tmp}/out"], 2, "--export with --num_timesteps 0 needs --load_path"),
-        (["--num_timesteps", "0", "--load_path", "{tmp}", "--export", "{tmp}"], 2,
-         "{tmp} already exists and is not an empty folder; export into a new folder"),
+        (
+            ["--num_timesteps", "0", "--load_path", "{tmp}", "--export", "{tmp}"],
+            2,
+            "{tmp} already exists and is not an empty folder; export into a new folder",
+        ),
         (["--num_timesteps", "256", "--export_tflite"], 2, "--export_tflite needs --export DIR"),
     ],
 )

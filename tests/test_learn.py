@@ -26,7 +26,9 @@ def read_progress(log_dir):
 
 def test_logs_monitors_and_checkpoints(tmp_path):
     log, ckpt = str(tmp_path / "log"), str(tmp_path / "ckpt")
-    pi = learn("CartPole-v1", MlpPolicy, max_timesteps=768, num_env=2, log_path=log, save_path=ckpt, save_interval=1, **FAST)
+    pi = learn(
+        "CartPole-v1", MlpPolicy, max_timesteps=768, num_env=2, log_path=log, save_path=ckpt, save_interval=1, **FAST
+    )
     assert isinstance(pi, MlpPolicy)
     rows = read_progress(log)
     assert len(rows) == 2 and set(rows[0]) >= REQUIRED_KEYS
@@ -90,8 +92,17 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     learn(gym.make("CartPole-v1"), MlpPolicy, max_timesteps=256, save_path=ckpt, **FAST)
     files = {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)}
     # NanAfter(300): the 301st step of the resumed run, step 44 of its second iteration (iteration 3 overall).
-    with pytest.raises(TrainingDivergedError, match=r"^non-finite rewards \(nan\) in env copy 0 at step 44 of iteration 3; stopped"):
-        learn(NanAfter(gym.make("CartPole-v1"), 300), MlpPolicy, max_timesteps=2048, load_path=ckpt, save_path=ckpt, **FAST)
+    with pytest.raises(
+        TrainingDivergedError, match=r"^non-finite rewards \(nan\) in env copy 0 at step 44 of iteration 3; stopped"
+    ):
+        learn(
+            NanAfter(gym.make("CartPole-v1"), 300),
+            MlpPolicy,
+            max_timesteps=2048,
+            load_path=ckpt,
+            save_path=ckpt,
+            **FAST,
+        )
     assert {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt)} == files
 
 
@@ -100,7 +111,9 @@ def test_non_finite_observations_are_named_with_copy_and_step():
         [lambda: Monitor(gym.make("Pendulum-v1")), lambda: Monitor(NanAfter(gym.make("Pendulum-v1"), 100, obs=True))],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
     )
-    with pytest.raises(TrainingDivergedError, match=r"^non-finite observations \(nan\) in env copy 1 at step 101 of iteration 1"):
+    with pytest.raises(
+        TrainingDivergedError, match=r"^non-finite observations \(nan\) in env copy 1 at step 101 of iteration 1"
+    ):
         learn(env, MlpPolicy, max_timesteps=2048, **FAST)
 
 

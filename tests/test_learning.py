@@ -27,7 +27,15 @@ def test_cartpole_reaches_475_within_150k_steps():
         best.append(info.metrics["eprewmean"])
         return info.metrics["eprewmean"] < 475
 
-    learn("CartPole-v1", MlpPolicy, max_timesteps=150_000, seed=0, callback=callback, progress=False, **paper_settings("classic_control"))
+    learn(
+        "CartPole-v1",
+        MlpPolicy,
+        max_timesteps=150_000,
+        seed=0,
+        callback=callback,
+        progress=False,
+        **paper_settings("classic_control"),
+    )
     assert max(best) >= 475, f"best eprewmean {max(best):.1f} after {len(best)} iterations"
 
 

@@ -22,7 +22,9 @@ def test_value_loss_plain_and_clipped():
     vpred, vtarg, old = tf.constant([1.0, 3.0]), tf.constant([2.0, 0.0]), tf.constant([0.0, 2.5])
     assert float(value_loss(vpred, vtarg, old, tf.constant(0.2), vf_clip=False)) == pytest.approx((1 + 9) / 2)
     # clipped predictions: 0 + 0.2 = 0.2 (err 3.24 > 1), 2.5 + 0.2 = 2.7 (err 7.29 < 9)
-    assert float(value_loss(vpred, vtarg, old, tf.constant(0.2), vf_clip=True)) == pytest.approx((3.24 + 9) / 2, rel=1e-6)
+    assert float(value_loss(vpred, vtarg, old, tf.constant(0.2), vf_clip=True)) == pytest.approx(
+        (3.24 + 9) / 2, rel=1e-6
+    )
 
 
 def gaussian(mean, logstd):

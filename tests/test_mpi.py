@@ -89,7 +89,9 @@ def test_without_mpirun_mpi4py_is_not_even_imported():
     check = "import sys\nfrom baselines_tf2.common import mpi_util\nprint(mpi_util.size(), 'mpi4py' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True, env={"PATH": ""})
     assert proc.returncode == 0 and proc.stdout.split() == ["1", "False"], proc.stderr
-    proc = subprocess.run([sys.executable, "-c", BROKEN_MPI], cwd=REPO, capture_output=True, text=True, env={"PATH": ""})
+    proc = subprocess.run(
+        [sys.executable, "-c", BROKEN_MPI], cwd=REPO, capture_output=True, text=True, env={"PATH": ""}
+    )
     assert proc.returncode == 0 and proc.stdout.split() == ["1", "False"] and proc.stderr == "", proc.stderr
 
 

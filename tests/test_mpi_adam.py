@@ -27,7 +27,10 @@ class NumpyAdam:
 
 
 def make_vars(rng):
-    return [tf.Variable(rng.normal(size=(3, 2)).astype(np.float32)), tf.Variable(rng.normal(size=(4,)).astype(np.float32))]
+    return [
+        tf.Variable(rng.normal(size=(3, 2)).astype(np.float32)),
+        tf.Variable(rng.normal(size=(4,)).astype(np.float32)),
+    ]
 
 
 def test_matches_numpy_adam_over_many_steps_with_a_schedule():

@@ -57,7 +57,12 @@ def test_runs_differing_only_by_a_trailing_seed_are_grouped(tmp_path):
     assert group_paths([*files, lone]) == {str(tmp_path / "pendulum"): files, str(tmp_path / "seedling"): [lone]}
     series = build_series([*paths, *files])
     assert [(s.label, s.runs, s.low is None) for s in series] == [
-        ("hopper", 2, False), ("walker", 3, False), ("ant-seed3", 1, True), ("other", 1, True), ("pendulum", 3, False)]
+        ("hopper", 2, False),
+        ("walker", 3, False),
+        ("ant-seed3", 1, True),
+        ("other", 1, True),
+        ("pendulum", 3, False),
+    ]
 
 
 def test_group_mean_and_band_are_interpolated_on_the_common_x_range(tmp_path):
@@ -65,11 +70,13 @@ def test_group_mean_and_band_are_interpolated_on_the_common_x_range(tmp_path):
     b = write_progress(tmp_path / "run_seed1", [5, 15, 25, 35], [1.0, 3.0, 2.0, 7.0])
     c = write_progress(tmp_path / "run_seed2", [2, 12, 32, 52, 60, 70], [4.0, -4.0, 8.0, 8.0, 1.0, 2.0])
     grid = np.linspace(5, 35, 6)  # overlap [5, 35], as many points as the longest run
-    expected = np.stack([
-        np.interp(grid, [0, 10, 20, 30, 40], [0, 10, 5, 20, 0]),
-        np.interp(grid, [5, 15, 25, 35], [1, 3, 2, 7]),
-        np.interp(grid, [2, 12, 32, 52, 60, 70], [4, -4, 8, 8, 1, 2]),
-    ])
+    expected = np.stack(
+        [
+            np.interp(grid, [0, 10, 20, 30, 40], [0, 10, 5, 20, 0]),
+            np.interp(grid, [5, 15, 25, 35], [1, 3, 2, 7]),
+            np.interp(grid, [2, 12, 32, 52, 60, 70], [4, -4, 8, 8, 1, 2]),
+        ]
+    )
     curves = [load_curve(p) for p in (a, b, c)]
     x, mean, low, high = aggregate(curves, "minmax")
     np.testing.assert_allclose(x, grid)

@@ -76,7 +76,11 @@ def test_mlp_initial_policy_is_near_uniform():
 
 def ppo_like_loss(pi, obs, actions, adv, returns):
     pd, vpred = pi(obs)
-    return -tf.reduce_mean(pd.logp(actions) * adv) + tf.reduce_mean(tf.square(vpred - returns)) - 0.01 * tf.reduce_mean(pd.entropy())
+    return (
+        -tf.reduce_mean(pd.logp(actions) * adv)
+        + tf.reduce_mean(tf.square(vpred - returns))
+        - 0.01 * tf.reduce_mean(pd.entropy())
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,7 +123,9 @@ def test_observations_are_normalised_by_ob_rms_and_clipped():
     far = mean + 100.0 * std
     at_clip = mean + OBS_CLIP * std
     np.testing.assert_allclose(pi.normalize(tf.constant(far[None], tf.float32)), [[OBS_CLIP] * 5], rtol=1e-6)
-    np.testing.assert_allclose(pi.value(tf.constant(far[None], tf.float32)), pi.value(tf.constant(at_clip[None], tf.float32)), rtol=1e-4)
+    np.testing.assert_allclose(
+        pi.value(tf.constant(far[None], tf.float32)), pi.value(tf.constant(at_clip[None], tf.float32)), rtol=1e-4
+    )
 
 
 @pytest.mark.parametrize("kind", ["mlp", "large"])

@@ -18,7 +18,9 @@ from baselines_tf2.reproduce.report import Run, bootstrap_ci, iqm, normalised_sc
 
 def test_grids_have_the_papers_shape():
     figure3 = build_grid("mujoco")
-    assert len(figure3) == 21 and {s.setting for s in figure3} == {"clip_0.2"} and {s.seed for s in figure3} == {0, 1, 2}
+    assert (
+        len(figure3) == 21 and {s.setting for s in figure3} == {"clip_0.2"} and {s.seed for s in figure3} == {0, 1, 2}
+    )
     assert [s.seed for s in figure3[:7]] == [0] * 7  # seed-major: one whole seed first
     table1 = build_grid("table1")
     assert len(table1) == 77 and len(SETTINGS) == 11 and all(s.timesteps == 1_000_000 for s in table1)
@@ -38,7 +40,9 @@ def test_iqm_and_bootstrap():
     assert bootstrap_ci([np.full(3, 0.7), np.full(3, 0.7)]) == (pytest.approx(0.7), pytest.approx(0.7))
     # One run per task: stratified resampling always draws the same runs.
     assert bootstrap_ci([np.array([0.1]), np.array([0.5]), np.array([0.9]), np.array([0.3])]) == (
-        pytest.approx(iqm(np.array([0.1, 0.5, 0.9, 0.3]))), pytest.approx(0.4))
+        pytest.approx(iqm(np.array([0.1, 0.5, 0.9, 0.3]))),
+        pytest.approx(0.4),
+    )
     lo, hi = bootstrap_ci([np.array([0.0, 1.0, 0.2, 0.8])])
     assert 0.0 <= lo < 0.5 < hi <= 1.0
 

@@ -24,14 +24,18 @@ class FixedActor(Actor):
 
     def step(self, obs, stochastic=True):
         n = len(obs)
-        return np.zeros((n, *self.action_shape), np.float32 if self.action_shape else np.int32), np.full(n, self.v, np.float32)
+        return np.zeros((n, *self.action_shape), np.float32 if self.action_shape else np.int32), np.full(
+            n, self.v, np.float32
+        )
 
     def value(self, obs):
         return np.full(len(obs), self.v, np.float32)
 
 
 def vec(make, n=1):
-    return SyncVectorEnv([lambda: Monitor(make()) for _ in range(n)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
+    return SyncVectorEnv(
+        [lambda: Monitor(make()) for _ in range(n)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False
+    )
 
 
 def test_truncation_bootstraps_so_the_true_value_is_a_fixed_point():
@@ -88,6 +92,7 @@ def test_collect_episodes_keeps_whole_episodes_only():
 
 def test_direct_stepping_of_sync_copies_equals_the_vector_envs_step():
     """The collector steps a SyncVectorEnv's copies itself; the result must equal vec.step's, bit for bit."""
+
     def segments(direct):
         env = vec(lambda: gym.make("Hopper-v5", max_episode_steps=23), 2)  # truncations and falls
         pi = MlpPolicy(env.single_observation_space, env.single_action_space)

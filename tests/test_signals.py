@@ -128,6 +128,16 @@ def test_periodic_saves_by_wall_time_keep_the_newest_five(tmp_path):
           save_path=ckpt, save_every_seconds=1e-6)  # fmt: skip
     state = tf.train.get_checkpoint_state(ckpt)
     assert [Path(p).name for p in state.all_model_checkpoint_paths] == [f"ckpt-{i}" for i in range(4, 9)]
-    learn("CartPole-v1", MlpPolicy, max_timesteps=256 * 4, timesteps_per_actorbatch=256, optim_epochs=1, progress=False,
-          save_path=str(tmp_path / "other"), save_every_seconds=0)  # off: only the final save
-    assert [Path(p).name for p in tf.train.get_checkpoint_state(str(tmp_path / "other")).all_model_checkpoint_paths] == ["ckpt-4"]
+    learn(
+        "CartPole-v1",
+        MlpPolicy,
+        max_timesteps=256 * 4,
+        timesteps_per_actorbatch=256,
+        optim_epochs=1,
+        progress=False,
+        save_path=str(tmp_path / "other"),
+        save_every_seconds=0,
+    )  # off: only the final save
+    assert [
+        Path(p).name for p in tf.train.get_checkpoint_state(str(tmp_path / "other")).all_model_checkpoint_paths
+    ] == ["ckpt-4"]

@@ -156,15 +156,29 @@ def broken_render(self):
     "argv, code, message",
     [
         (["--env", "CartPole-v1", "--video", "{tmp}/v"], 2, "--video records the --play episodes; add --play"),
-        (["--env", "CartPole-v1", "--play", "--video", "{tmp}"], 2,
-         "--video {tmp} already exists and is not an empty folder; record into a new folder"),
-        (["--env", "ToyNoPixels-v0", "--play", "--video", "{tmp}/v"], 1,
-         "cannot render video: ToyNoPixels-v0 has no 'rgb_array' render mode (it has: ansi)"),
-        (["--env", "CartPole-v1", "--play", "--video", "{tmp}/v", "broken"], 1,
-         "cannot render video: CartPole-v1 failed to render: RuntimeError: no display"),
-        (["--env", "InvertedPendulum-v5", "--play", "--video", "{tmp}/v", "no_gl"], 1,
-         ("cannot render video: no offscreen OpenGL for MuJoCo (egl: libEGL missing; osmesa: libOSMesa missing); "
-          "install libegl1 and libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa)")),
+        (
+            ["--env", "CartPole-v1", "--play", "--video", "{tmp}"],
+            2,
+            "--video {tmp} already exists and is not an empty folder; record into a new folder",
+        ),
+        (
+            ["--env", "ToyNoPixels-v0", "--play", "--video", "{tmp}/v"],
+            1,
+            "cannot render video: ToyNoPixels-v0 has no 'rgb_array' render mode (it has: ansi)",
+        ),
+        (
+            ["--env", "CartPole-v1", "--play", "--video", "{tmp}/v", "broken"],
+            1,
+            "cannot render video: CartPole-v1 failed to render: RuntimeError: no display",
+        ),
+        (
+            ["--env", "InvertedPendulum-v5", "--play", "--video", "{tmp}/v", "no_gl"],
+            1,
+            (
+                "cannot render video: no offscreen OpenGL for MuJoCo (egl: libEGL missing; osmesa: libOSMesa missing); "
+                "install libegl1 and libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa)"
+            ),
+        ),
     ],
 )
 @pytest.mark.filterwarnings("ignore:.*not in the possible render_modes")

@@ -97,7 +97,9 @@ class NumpyMlpActor(Actor):
         return out[:, 1:], out[:, 0]
 
 
-def _side_by_side(vf: tuple[np.ndarray, np.ndarray], pol: tuple[np.ndarray, np.ndarray], first: bool) -> tuple[np.ndarray, np.ndarray]:
+def _side_by_side(
+    vf: tuple[np.ndarray, np.ndarray], pol: tuple[np.ndarray, np.ndarray], first: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """One layer computing ``[vf layer | pol layer]``: shared input if ``first``, else block-diagonal."""
     (wv, bv), (wp, bp) = vf, pol
     if first:

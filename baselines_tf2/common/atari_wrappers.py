@@ -86,7 +86,9 @@ def wrap_atari(env: gym.Env, *, train: bool, monitor: Callable[[gym.Env], gym.En
         monitor: wraps the env at the point where the true score is visible (a ``Monitor``).
         frame_stack: how many frames make one observation.
     """
-    env = AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, terminal_on_life_loss=False, grayscale_obs=True)
+    env = AtariPreprocessing(
+        env, noop_max=30, frame_skip=4, screen_size=84, terminal_on_life_loss=False, grayscale_obs=True
+    )
     env = monitor(env)
     if train:
         env = EpisodicLife(env)

@@ -21,7 +21,15 @@ import tensorflow as tf
 
 from baselines_tf2.errors import CheckpointError, ConfigError
 
-__all__ = ["Checkpointer", "TrainState", "atomic_write_json", "check_save_path", "read_run_config", "resolve_checkpoint", "restore"]
+__all__ = [
+    "Checkpointer",
+    "TrainState",
+    "atomic_write_json",
+    "check_save_path",
+    "read_run_config",
+    "resolve_checkpoint",
+    "restore",
+]
 
 RUN_CONFIG = "run.json"
 

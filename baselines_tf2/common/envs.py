@@ -76,7 +76,12 @@ def env_type_of(env_id: str) -> str:
     """One of :data:`ENV_TYPES`, from the module that implements ``env_id``."""
     entry_point = _spec(env_id).entry_point
     module = entry_point if isinstance(entry_point, str) else getattr(entry_point, "__module__", "")
-    for marker, kind in (("mujoco", "mujoco"), ("classic_control", "classic_control"), ("box2d", "box2d"), ("ale_py", "atari")):
+    for marker, kind in (
+        ("mujoco", "mujoco"),
+        ("classic_control", "classic_control"),
+        ("box2d", "box2d"),
+        ("ale_py", "atari"),
+    ):
         if marker in module:
             return kind
     return "other"

@@ -11,7 +11,9 @@ from baselines_tf2.common.policies import Policy
 __all__ = ["run_episodes"]
 
 
-def run_episodes(policy: Policy, env: gym.Env, episodes: int, *, deterministic: bool = True, seed: int = 0) -> list[float]:
+def run_episodes(
+    policy: Policy, env: gym.Env, episodes: int, *, deterministic: bool = True, seed: int = 0
+) -> list[float]:
     """Returns of ``episodes`` complete episodes of ``env`` (the Monitor's score when present).
 
     ``deterministic`` acts with the distribution's mode, as Baselines' ``--play`` does. The env

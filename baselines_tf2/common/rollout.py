@@ -120,7 +120,9 @@ class RolloutCollector:
             next_obs, reward, terminated, truncated, infos = self.env.step(actions)
             final_obs = {}
             if (terminated | truncated).any():
-                final_obs = {i: np.asarray(infos["final_obs"][i], self.ob_dtype) for i in np.flatnonzero(terminated | truncated)}
+                final_obs = {
+                    i: np.asarray(infos["final_obs"][i], self.ob_dtype) for i in np.flatnonzero(terminated | truncated)
+                }
             # copies: with copy=False the env reuses its buffers
             return (np.array(next_obs, self.ob_dtype), np.array(reward, np.float64), np.array(terminated, bool),
                     np.array(truncated, bool), final_obs, _finished_episodes(infos))  # fmt: skip

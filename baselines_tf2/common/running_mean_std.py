@@ -41,7 +41,9 @@ class RunningMeanStd(tf.Module):
         comm: MPI communicator (default: all ranks).
     """
 
-    def __init__(self, shape: Sequence[int] = (), epsilon: float = 1e-2, comm: Any = None, name: str | None = None) -> None:
+    def __init__(
+        self, shape: Sequence[int] = (), epsilon: float = 1e-2, comm: Any = None, name: str | None = None
+    ) -> None:
         super().__init__(name=name)
         self.shape = tuple(int(d) for d in shape)
         self.comm = comm

@@ -38,8 +38,7 @@ def set_from_flat(var_list: Sequence[tf.Variable], flat: tf.Tensor) -> None:
 def flatgrad(grads: Sequence[tf.Tensor | None], var_list: Sequence[tf.Variable]) -> tf.Tensor:
     """Concatenate gradients into one vector, with zeros for variables the loss does not touch."""
     parts = [
-        tf.reshape(tf.zeros_like(v) if g is None else tf.convert_to_tensor(g), [-1])
-        for g, v in zip(grads, var_list)
+        tf.reshape(tf.zeros_like(v) if g is None else tf.convert_to_tensor(g), [-1]) for g, v in zip(grads, var_list)
     ]
     return tf.concat(parts, axis=0)
 

@@ -111,7 +111,9 @@ class TrainingRun:
         self.policy = policy_fn(self.vec_env.single_observation_space, self.vec_env.single_action_space)
         if self.policy.ob_rms is not None:
             self.policy.ob_rms.comm = comm  # statistics over the same ranks as the gradients
-        self.optimizer = MpiAdam(self.policy.trainable_variables, epsilon=adam_epsilon, max_grad_norm=max_grad_norm or None, comm=comm)
+        self.optimizer = MpiAdam(
+            self.policy.trainable_variables, epsilon=adam_epsilon, max_grad_norm=max_grad_norm or None, comm=comm
+        )
         self.state = TrainState(kl_beta=kl_beta)
         self.scaler = RewardScaler(self.n_env, gamma, comm=comm) if normalize_rewards else None
         saved = dict(policy=self.policy, optimizer=self.optimizer, state=self.state)
@@ -197,9 +199,14 @@ class TrainingRun:
         if self.bar is not None:
             self.bar.update(steps)
             self.bar.set_postfix(eprewmean=row["eprewmean"])
-        stop = self.callback is not None and self.callback(IterationInfo(self.iteration, int(self.state.timesteps), self.policy, row)) is False
+        stop = (
+            self.callback is not None
+            and self.callback(IterationInfo(self.iteration, int(self.state.timesteps), self.policy, row)) is False
+        )
         # A callback or a signal may reach one rank only; every rank decides on the sums, or the others would hang.
-        flags = np.array([stop, self.signal == signal.SIGINT, self.signal == signal.SIGTERM, now - self.last_save_time], np.float64)
+        flags = np.array(
+            [stop, self.signal == signal.SIGINT, self.signal == signal.SIGTERM, now - self.last_save_time], np.float64
+        )
         stop_any, sigint, sigterm, since_save = mpi_util.allreduce_sum(flags, self.comm)
         if sigint or sigterm:
             folder = self.save(interrupted=True)
@@ -271,7 +278,9 @@ def check_finite(checks: dict[str, bool], iteration: int, comm: Any) -> None:
     bad = mpi_util.allreduce_sum(np.array([0.0 if ok else 1.0 for ok in checks.values()]), comm)
     for name, count in zip(checks, bad):
         if count:
-            raise TrainingDivergedError(f"NaN/Inf in the {name} at iteration {iteration}; stopped without saving this state")
+            raise TrainingDivergedError(
+                f"NaN/Inf in the {name} at iteration {iteration}; stopped without saving this state"
+            )
 
 
 def check_segment(seg: Segment, iteration: int, comm: Any) -> None:
@@ -320,7 +329,10 @@ def checked_metrics(local: dict[str, float], optimizer: MpiAdam, iteration: int,
 def explained_variance(vpred: np.ndarray, vtarg: np.ndarray, comm: Any) -> float:
     """1 - Var[vtarg - vpred] / Var[vtarg] over all ranks' samples (NaN if vtarg is constant)."""
     sums = mpi_util.allreduce_sum(
-        np.array([len(vtarg), vtarg.sum(), np.square(vtarg).sum(), (vtarg - vpred).sum(), np.square(vtarg - vpred).sum()], np.float64),
+        np.array(
+            [len(vtarg), vtarg.sum(), np.square(vtarg).sum(), (vtarg - vpred).sum(), np.square(vtarg - vpred).sum()],
+            np.float64,
+        ),
         comm,
     )
     n = sums[0]

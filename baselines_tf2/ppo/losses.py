@@ -38,17 +38,23 @@ def clip_surrogate(ratio: tf.Tensor, atarg: tf.Tensor, clip_param: tf.Tensor) ->
     return tf.minimum(ratio * atarg, tf.clip_by_value(ratio, 1.0 - clip_param, 1.0 + clip_param) * atarg)
 
 
-def clip_loss(ratio: tf.Tensor, atarg: tf.Tensor, kl: tf.Tensor, clip_param: tf.Tensor, kl_beta: tf.Tensor) -> tf.Tensor:
+def clip_loss(
+    ratio: tf.Tensor, atarg: tf.Tensor, kl: tf.Tensor, clip_param: tf.Tensor, kl_beta: tf.Tensor
+) -> tf.Tensor:
     """``-E_t[min(r_t A_t, clip(r_t, 1 - eps, 1 + eps) A_t)]`` (``--loss clip``, the paper's L^CLIP)."""
     return -tf.reduce_mean(clip_surrogate(ratio, atarg, clip_param))
 
 
-def unclipped_loss(ratio: tf.Tensor, atarg: tf.Tensor, kl: tf.Tensor, clip_param: tf.Tensor, kl_beta: tf.Tensor) -> tf.Tensor:
+def unclipped_loss(
+    ratio: tf.Tensor, atarg: tf.Tensor, kl: tf.Tensor, clip_param: tf.Tensor, kl_beta: tf.Tensor
+) -> tf.Tensor:
     """``-E_t[r_t A_t]`` (``--loss none``: Table 1's "no clipping or penalty", L^CPI)."""
     return -tf.reduce_mean(ratio * atarg)
 
 
-def kl_penalty_loss(ratio: tf.Tensor, atarg: tf.Tensor, kl: tf.Tensor, clip_param: tf.Tensor, kl_beta: tf.Tensor) -> tf.Tensor:
+def kl_penalty_loss(
+    ratio: tf.Tensor, atarg: tf.Tensor, kl: tf.Tensor, clip_param: tf.Tensor, kl_beta: tf.Tensor
+) -> tf.Tensor:
     """``-E_t[r_t A_t - beta KL[pi_old(.|s_t), pi(.|s_t)]]`` (``--loss fixed_kl`` / ``adaptive_kl``, L^KLPEN)."""
     return -tf.reduce_mean(ratio * atarg - kl_beta * kl)
 
@@ -70,7 +76,9 @@ def adapt_kl_beta(kl_beta: float, kl: float, kl_target: float) -> float:
     return kl_beta
 
 
-def value_loss(vpred: tf.Tensor, vtarg: tf.Tensor, oldvpred: tf.Tensor, clip_param: tf.Tensor, vf_clip: bool) -> tf.Tensor:
+def value_loss(
+    vpred: tf.Tensor, vtarg: tf.Tensor, oldvpred: tf.Tensor, clip_param: tf.Tensor, vf_clip: bool
+) -> tf.Tensor:
     """L^VF = mean((V(s_t) - V_t^targ)^2).
 
     With ``vf_clip`` (PPO2), the larger of that and the error of the prediction clipped to

@@ -138,7 +138,9 @@ def learn(
     )  # fmt: skip
     batch_size = timesteps_per_actorbatch * run.n_env
     if optim_batchsize > batch_size:
-        raise ConfigError(f"optim_batchsize {optim_batchsize} is larger than the batch ({timesteps_per_actorbatch} x {run.n_env} envs)")
+        raise ConfigError(
+            f"optim_batchsize {optim_batchsize} is larger than the batch ({timesteps_per_actorbatch} x {run.n_env} envs)"
+        )
     updater = PPOUpdater(run.policy, run.optimizer, entcoeff=entcoeff, vf_coef=vf_coef, vf_clip=vf_clip, comm=comm,
                          loss=loss, kl_beta=run.state.kl_beta)  # fmt: skip
     collector = RolloutCollector(run.vec_env, timesteps_per_actorbatch, gamma, run.policy.ob_dtype.as_numpy_dtype,
@@ -153,7 +155,9 @@ def learn(
             check_segment(seg, run.iteration + 1, comm)
             batch = _prepare_batch(seg, run.policy, run.scaler, gamma, lam)
             updater.load_batch(batch)
-            epochs = run_epochs(updater, run.rng, batch_size, optim_batchsize, optim_epochs, stepsize, clip, target_kl, comm)
+            epochs = run_epochs(
+                updater, run.rng, batch_size, optim_batchsize, optim_epochs, stepsize, clip, target_kl, comm
+            )
             metrics = checked_metrics(updater.evaluate(clip), run.optimizer, run.iteration + 1, comm)
             beta = float(run.state.kl_beta)
             if loss == "adaptive_kl":
@@ -192,7 +196,9 @@ def run_epochs(
     return epochs
 
 
-def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, gamma: float, lam: float) -> dict[str, np.ndarray]:
+def _prepare_batch(
+    seg: Segment, policy: Policy, scaler: RewardScaler | None, gamma: float, lam: float
+) -> dict[str, np.ndarray]:
     """GAE, normaliser updates and ``pi_old`` for a segment, flattened to ``[T*N, ...]``."""
     adv, tdlamret = gae(seg.rewards + seg.bootstrap, seg.vpreds, seg.dones, seg.last_vpreds, gamma, lam)
     if scaler is not None:

@@ -52,8 +52,17 @@ class PPOUpdater:
     """
 
     def __init__(
-        self, policy: Policy, optimizer: MpiAdam, *, entcoeff: float, vf_coef: float, vf_clip: bool, comm: Any = None,
-        loss: str = "clip", kl_beta: tf.Variable | None = None, jit_compile: bool | None = None,
+        self,
+        policy: Policy,
+        optimizer: MpiAdam,
+        *,
+        entcoeff: float,
+        vf_coef: float,
+        vf_clip: bool,
+        comm: Any = None,
+        loss: str = "clip",
+        kl_beta: tf.Variable | None = None,
+        jit_compile: bool | None = None,
     ) -> None:
         self.policy = policy
         self.optimizer = optimizer
@@ -76,10 +85,14 @@ class PPOUpdater:
         self._stepsize_host = self._clip_host = 0.0
         self._load_fn = tf.function(self._load, input_signature=batch_specs)
         index = tf.TensorSpec([None], tf.int32)
-        self._epoch_fn = tf.function(self._epoch, input_signature=[tf.TensorSpec([None, None], tf.int32)], jit_compile=jit_compile)
+        self._epoch_fn = tf.function(
+            self._epoch, input_signature=[tf.TensorSpec([None, None], tf.int32)], jit_compile=jit_compile
+        )
         self._grad_fn = tf.function(self._minibatch_grad, input_signature=[index], jit_compile=jit_compile)
         self._apply_then_grad_fn = tf.function(
-            self._apply_then_grad, input_signature=[tf.TensorSpec([optimizer.size], tf.float32), index], jit_compile=jit_compile
+            self._apply_then_grad,
+            input_signature=[tf.TensorSpec([optimizer.size], tf.float32), index],
+            jit_compile=jit_compile,
         )
         self._metrics_fn = tf.function(self._metrics, input_signature=[])
         # Under MPI: one call per epoch too, the all-reduce a host callback between compiled pieces.

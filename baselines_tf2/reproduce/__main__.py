@@ -32,8 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", nargs="+", default=None, help=f"only these settings: {', '.join(SETTINGS)}")
     p.add_argument("--timesteps", type=float, default=None, help="steps per run (default: the experiment's)")
     p.add_argument("--save_interval", type=int, default=None, help="iterations between checkpoints of a run")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once, one TF thread each (default: cores)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (curves in OUT/data); default docs/results")
+    p.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="runs at once, one TF thread each (default: cores)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="results folder (curves in OUT/data); default docs/results"
+    )
     p.add_argument("--work", type=Path, default=None, help="checkpoints of unfinished runs (default: OUT/.work)")
     p.add_argument("--status_every", type=float, default=60.0, help="seconds between progress lines")
     p.add_argument("--dry_run", action="store_true", help="list the runs and whether each is done, then stop")
@@ -61,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     if args.dry_run:
         for spec in specs:
-            print(f"{'done' if is_done(args.out, spec) else 'todo'}  {spec.key}  python run.py {' '.join(spec.command())}")
+            print(
+                f"{'done' if is_done(args.out, spec) else 'todo'}  {spec.key}  python run.py {' '.join(spec.command())}"
+            )
         return 0
     if args.what == "table1":
         from baselines_tf2.reproduce.random_policy import measure_random_scores  # noqa: PLC0415

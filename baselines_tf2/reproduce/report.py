@@ -83,7 +83,9 @@ def iqm(scores: np.ndarray) -> float:
     return float(x[cut : len(x) - cut].mean())
 
 
-def bootstrap_ci(groups: list[np.ndarray], stat=iqm, reps: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+def bootstrap_ci(
+    groups: list[np.ndarray], stat=iqm, reps: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile interval of ``stat`` over resamples that redraw each group's runs with replacement.
 
     ``groups`` holds one array of run scores per task (rliable's stratified bootstrap); a task with
@@ -128,7 +130,9 @@ def _plot_curves(ax, runs: list[Run], label: str | None = None) -> None:
     curves = np.stack([r.eprewmean[:n] for r in runs])
     line = ax.plot(steps, np.nanmean(curves, 0), linewidth=1.2, label=label)[0]
     if len(runs) > 1:
-        ax.fill_between(steps, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.25, color=line.get_color(), linewidth=0)
+        ax.fill_between(
+            steps, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.25, color=line.get_color(), linewidth=0
+        )
 
 
 def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
@@ -163,7 +167,7 @@ def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
         refs_text = " | ".join(f"{float(ref[c]):.1f}" if ref.get(c) else "–" for c, _ in ref_cols)
         per_seed = ", ".join(f"{s:.1f}" for s in scores)
         lines.append(f"| {env} | {len(scores)} | {scores.mean():.1f} ± {scores.std():.1f} | {per_seed} | {refs_text} |")
-    for ax in list(axes.flat)[len(envs):]:
+    for ax in list(axes.flat)[len(envs) :]:
         ax.axis("off")
     handles, labels = [], []
     for ax in axes.flat:
@@ -188,7 +192,9 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
     envs = sorted({r.env for r in mujoco})
     norm = normalised_scores(mujoco, random)
     with open(REFERENCE / "paper_table1.csv", newline="") as f:
-        paper = {_PAPER_NAMES[(r["variant"], r["setting"])]: float(r["avg_normalized_score"]) for r in csv.DictReader(f)}
+        paper = {
+            _PAPER_NAMES[(r["variant"], r["setting"])]: float(r["avg_normalized_score"]) for r in csv.DictReader(f)
+        }
     lines = ["## Table 1: objectives, 1M steps", "",
              "Per task, a run's score is normalised so that the random policy scores 0 (uniform random actions, "
              "100 episodes, measured on the `-v5` tasks: `data/random_scores.csv`) and the best setting's mean over "
@@ -223,7 +229,9 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
         x = np.arange(len(means))
         ax.bar(x - 0.2, list(means.values()), 0.4, label="baselines_tf2 (-v5)")
         ax.bar(x + 0.2, [paper.get(s, np.nan) for s in means], 0.4, label="paper (-v1)")
-        ax.set_xticks(x, [s.replace("adaptive_kl", "akl").replace("fixed_kl", "fkl") for s in means], rotation=30, fontsize=8)
+        ax.set_xticks(
+            x, [s.replace("adaptive_kl", "akl").replace("fixed_kl", "fkl") for s in means], rotation=30, fontsize=8
+        )
         ax.set_ylabel("avg. normalised score")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.legend(fontsize=8)
@@ -253,7 +261,13 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
         _plot_curves(ax, env_runs, "baselines_tf2")
         ref = refs.get(env_runs[0].task, {})
         if ref.get("paper_ppo_40M_frames"):
-            ax.axhline(float(ref["paper_ppo_40M_frames"]), color="grey", linestyle="--", linewidth=0.9, label="paper (40M frames)")
+            ax.axhline(
+                float(ref["paper_ppo_40M_frames"]),
+                color="grey",
+                linestyle="--",
+                linewidth=0.9,
+                label="paper (40M frames)",
+            )
         ax.set(title=env, xlabel="timesteps (x4 = frames)")
         ax.legend(fontsize=7)
         scores = np.array([r.score for r in env_runs])

@@ -148,7 +148,16 @@ class GridRunner:
         log, ckpt = folder / "log", folder / "ckpt"
         folder.mkdir(parents=True, exist_ok=True)
         resume = (ckpt / "checkpoint").exists()
-        cmd = [sys.executable, "-m", "baselines_tf2.cli", *spec.command(), "--log_path", str(log), "--save_path", str(ckpt)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "baselines_tf2.cli",
+            *spec.command(),
+            "--log_path",
+            str(log),
+            "--save_path",
+            str(ckpt),
+        ]
         if resume:
             cmd += ["--load_path", str(ckpt)]
         start_steps = _logged_steps(log / "progress.csv") if resume else 0
@@ -195,7 +204,9 @@ class GridRunner:
         errors = [line for line in lines if "error" in line.lower()]
         return (errors or lines or ["no output"])[-1]
 
-    def _status(self, total: int, done: int, running: list[_Job], pending: list[RunSpec], steps_done: int, t0: float) -> str:
+    def _status(
+        self, total: int, done: int, running: list[_Job], pending: list[RunSpec], steps_done: int, t0: float
+    ) -> str:
         parts, now = [], time.time()
         live_steps = 0
         for job in running:

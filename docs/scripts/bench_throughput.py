@@ -217,7 +217,12 @@ def write_report() -> str:
 
 def bench(part: str, steps: int, rounds: int, commit: str) -> None:
     if part == "mujoco":
-        runs = (lambda: run_ours(steps), lambda: run_sb3(steps), lambda: run_bare(steps), lambda: run_ours(steps, ranks=2))
+        runs = (
+            lambda: run_ours(steps),
+            lambda: run_sb3(steps),
+            lambda: run_bare(steps),
+            lambda: run_ours(steps, ranks=2),
+        )
     else:
         runs = (lambda: run_ours(steps, env="ALE/Pong-v5"), lambda: run_sb3(steps, atari=True))
     rows = []
@@ -226,7 +231,10 @@ def bench(part: str, steps: int, rounds: int, commit: str) -> None:
             row = run()
             row.update(round=i + 1, commit=commit)
             rows.append(row)
-            print(f"{part} round {i + 1}: {row['impl']:28s} {row['steps_per_s']:8.0f} steps/s  {row['peak_rss_mib']:6.0f} MiB", flush=True)
+            print(
+                f"{part} round {i + 1}: {row['impl']:28s} {row['steps_per_s']:8.0f} steps/s  {row['peak_rss_mib']:6.0f} MiB",
+                flush=True,
+            )
     DATA[part].parent.mkdir(parents=True, exist_ok=True)
     with open(DATA[part], "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=FIELDS)
@@ -248,7 +256,9 @@ def main() -> None:
         clone = tempfile.mkdtemp(prefix="bench-")
         subprocess.run(["git", "clone", "-q", str(REPO), clone], check=True)
         CODE = Path(clone)
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True
+        ).stdout.strip()
         for part in ("mujoco", "atari") if args.part == "all" else (args.part,):
             bench(part, args.steps or (100_000 if part == "mujoco" else 20_480), args.pairs, commit)
     print(write_report())

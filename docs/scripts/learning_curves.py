@@ -37,10 +37,24 @@ RUNS = {
         # Pendulum's reward is dense and its episodes are a fixed 200 steps: a shorter effective
         # horizon (gamma 0.95), a larger step size annealed to 0 (PPO1's linear schedule, which
         # also anneals the clip range) and 4 actors learn it within 300k steps.
-        "args": ["--alg", "ppo", "--num_timesteps", "300000", "--num_env", "4", "--timesteps_per_actorbatch", "512",
-                 "--gamma", "0.95", "--optim_stepsize", "1e-3", "--schedule", "linear"],  # fmt: skip
+        "args": [
+            "--alg",
+            "ppo",
+            "--num_timesteps",
+            "300000",
+            "--num_env",
+            "4",
+            "--timesteps_per_actorbatch",
+            "512",
+            "--gamma",
+            "0.95",
+            "--optim_stepsize",
+            "1e-3",
+            "--schedule",
+            "linear",
+        ],  # fmt: skip
         "note": "`--num_env 4 --timesteps_per_actorbatch 512 --gamma 0.95 --optim_stepsize 1e-3 --schedule linear`, "
-                "otherwise `--alg ppo`",  # fmt: skip
+        "otherwise `--alg ppo`",  # fmt: skip
     },
 }
 
@@ -104,7 +118,9 @@ def report() -> None:
         fig.savefig(DOCS / f"{name}.png", dpi=100)
         plt.close(fig)
         per_seed = ", ".join(f"{f:.1f}" for f in finals)
-        lines.append(f"| {spec['env']} | {spec['note']} | {len(files)} | {per_seed} | {sum(finals) / len(finals):.1f} |")
+        lines.append(
+            f"| {spec['env']} | {spec['note']} | {len(files)} | {per_seed} | {sum(finals) / len(finals):.1f} |"
+        )
     lines += ["", "Curves: `docs/hopper.png`, `docs/pendulum.png` (dashed: published 1M-step results of other libraries",
               "on gym's `-v2`/`-v3`/`-v4` tasks, from `shared/reference/mujoco_1m.csv`; our runs use gymnasium `-v5`,",
               "whose dynamics and rewards differ in places, so compare shapes and magnitudes only).", ""]  # fmt: skip

@@ -31,17 +31,44 @@ if args.atari:
 
     gym.register_envs(ale_py)
     # frameskip=1: SB3's wrapper does the skipping (v5's default would skip 4 x 4 frames); sticky actions stay at v5's 0.25.
-    env = VecFrameStack(make_atari_env(args.env or "ALE/Pong-v5", n_envs=8, seed=args.seed, env_kwargs={"frameskip": 1}), 4)
+    env = VecFrameStack(
+        make_atari_env(args.env or "ALE/Pong-v5", n_envs=8, seed=args.seed, env_kwargs={"frameskip": 1}), 4
+    )
     model = PPO(
-        "CnnPolicy", env, n_steps=128, batch_size=256, n_epochs=3, learning_rate=lambda f: 2.5e-4 * f, gamma=0.99,
-        gae_lambda=0.95, clip_range=lambda f: 0.1 * f, ent_coef=0.01, vf_coef=1.0, max_grad_norm=1e9, seed=args.seed,
-        device="cpu", verbose=0,
+        "CnnPolicy",
+        env,
+        n_steps=128,
+        batch_size=256,
+        n_epochs=3,
+        learning_rate=lambda f: 2.5e-4 * f,
+        gamma=0.99,
+        gae_lambda=0.95,
+        clip_range=lambda f: 0.1 * f,
+        ent_coef=0.01,
+        vf_coef=1.0,
+        max_grad_norm=1e9,
+        seed=args.seed,
+        device="cpu",
+        verbose=0,
     )
 else:
     env = gym.make(args.env or "Hopper-v5")
     model = PPO(
-        "MlpPolicy", env, n_steps=2048, batch_size=64, n_epochs=10, learning_rate=3e-4, gamma=0.99, gae_lambda=0.95,
-        clip_range=0.2, ent_coef=0.0, vf_coef=1.0, max_grad_norm=1e9, seed=args.seed, device="cpu", verbose=0,
+        "MlpPolicy",
+        env,
+        n_steps=2048,
+        batch_size=64,
+        n_epochs=10,
+        learning_rate=3e-4,
+        gamma=0.99,
+        gae_lambda=0.95,
+        clip_range=0.2,
+        ent_coef=0.0,
+        vf_coef=1.0,
+        max_grad_norm=1e9,
+        seed=args.seed,
+        device="cpu",
+        verbose=0,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=torch.nn.Tanh),
     )
 start = time.perf_counter()
