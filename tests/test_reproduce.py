@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 
 from baselines_tf2.reproduce.grid import SETTINGS, build_grid
-from baselines_tf2.reproduce.report import Run, bootstrap_ci, iqm, normalised_scores
+from baselines_tf2.reproduce.report import Run, bootstrap_ci, build_report, iqm, normalised_scores
 
 
 def test_grids_have_the_papers_shape():
@@ -107,3 +107,13 @@ def test_killed_midway_and_restarted_reruns_nothing_finished(tmp_path):
     assert "## Figure 3" in report and "## Table 1" in report and "| CartPole-v1 | 2 |" in report
     assert (out / "figure3.png").exists() and (out / "table1.png").exists()
     assert not list(work.glob("*/*/seed*"))  # finished runs leave no working folder behind
+
+
+def test_report_includes_the_hand_written_notes(tmp_path):
+    curve = tmp_path / "data" / "Hopper-v5" / "clip_0.2" / "seed0.csv"
+    curve.parent.mkdir(parents=True)
+    curve.write_text("total_timesteps,eprewmean\n2048,10.5\n4096,20.25\n")
+    (tmp_path / "notes.md").write_text("## Notes\n\nHopper checked by hand.\n")
+    text = build_report(tmp_path)
+    assert "| Hopper-v5 | 1 | 20.2 ± 0.0 | 20.2 | 2316.2 | 2382.9 | 2410.4 |" in text
+    assert text.rstrip().endswith("Hopper checked by hand.") and (tmp_path / "figure3.png").exists()

@@ -294,6 +294,9 @@ def build_report(out: Path) -> str:
              "(one CSV per run, written by `python -m baselines_tf2.reproduce {mujoco,table1,atari}`; see the README). "
              f"{len(runs)} runs. A run's score is the mean return of its last 100 episodes at the end of training.", ""]  # fmt: skip
     lines += _figure3(runs, out, plt) + _table1(runs, data_dir, out, plt) + _atari(runs, out, plt)
+    notes = out / "notes.md"  # hand-written: what was checked where results fall short, and what is still running
+    if notes.exists():
+        lines += [notes.read_text().strip(), ""]
     if commits:
         lines += [f"Code versions (git commits) that produced these runs: {', '.join(c[:10] for c in commits)}.", ""]
     text = "\n".join(lines)
