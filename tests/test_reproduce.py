@@ -14,6 +14,7 @@ from conftest import REPO
 
 from baselines_tf2.reproduce.grid import SETTINGS, build_grid
 from baselines_tf2.reproduce.report import Run, bootstrap_ci, build_report, iqm, normalised_scores
+from baselines_tf2.reproduce.runner import GridRunner
 
 
 def test_grids_have_the_papers_shape():
@@ -117,3 +118,11 @@ def test_report_includes_the_hand_written_notes(tmp_path):
     text = build_report(tmp_path)
     assert "| Hopper-v5 | 1 | 20.2 ± 0.0 | 20.2 | 2316.2 | 2382.9 | 2410.4 |" in text
     assert text.rstrip().endswith("Hopper checked by hand.") and (tmp_path / "figure3.png").exists()
+
+
+def test_start_until_starts_nothing_once_passed(tmp_path):
+    lines = []
+    runner = GridRunner(tmp_path, tmp_path / ".work", jobs=1, echo=lines.append, start_until=time.time() - 1)
+    assert runner.run(build_grid("mujoco", envs=["CartPole-v1"], seeds=[0])) == 0
+    assert lines[-2:] == ["reproduce: --start_until reached; 1 run(s) not started", "reproduce: 0/1 runs done"]
+    assert not list(tmp_path.glob("data/**/*.csv"))

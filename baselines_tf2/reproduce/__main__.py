@@ -12,6 +12,7 @@ command continues where it was: finished runs are kept, unfinished ones resume f
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 from collections.abc import Sequence
@@ -40,8 +41,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--work", type=Path, default=None, help="checkpoints of unfinished runs (default: OUT/.work)")
     p.add_argument("--status_every", type=float, default=60.0, help="seconds between progress lines")
+    p.add_argument(
+        "--start_until",
+        default=None,
+        metavar="HH:MM",
+        help="start no run after this local time (running ones finish): fits a session or a night",
+    )
     p.add_argument("--dry_run", action="store_true", help="list the runs and whether each is done, then stop")
     return p
+
+
+def _clock_time(text: str | None, parser: argparse.ArgumentParser) -> float | None:
+    """``HH:MM`` as the next such local time (today, or tomorrow if it has passed), in ``time.time()`` units."""
+    if text is None:
+        return None
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        now = datetime.datetime.now()
+        at = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    except ValueError:
+        parser.exit(2, f"{parser.prog}: error: --start_until expects HH:MM, got {text!r}\n")
+    if at <= now:
+        at += datetime.timedelta(days=1)
+    return at.timestamp()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from baselines_tf2.reproduce.random_policy import measure_random_scores  # noqa: PLC0415
 
         measure_random_scores(args.out / "data", sorted({s.env for s in specs}))
-    runner = GridRunner(args.out, args.work or args.out / ".work", args.jobs, args.status_every)
+    start_until = _clock_time(args.start_until, parser)
+    runner = GridRunner(
+        args.out, args.work or args.out / ".work", args.jobs, args.status_every, start_until=start_until
+    )
     try:
         code = runner.run(specs)
     except (RuntimeError, ValueError) as exc:

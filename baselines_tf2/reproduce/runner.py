@@ -74,13 +74,22 @@ class GridRunner:
         jobs: processes at once (each with one TensorFlow thread).
         status_every: seconds between progress lines.
         echo: where progress lines go.
+        start_until: a ``time.time()`` after which no run is started (running ones finish); ``None``: no limit.
     """
 
-    def __init__(self, out: Path, work: Path, jobs: int, status_every: float = 60.0,
-                 echo: Callable[[str], None] = print) -> None:  # fmt: skip
+    def __init__(
+        self,
+        out: Path,
+        work: Path,
+        jobs: int,
+        status_every: float = 60.0,
+        echo: Callable[[str], None] = print,
+        start_until: float | None = None,
+    ) -> None:
         if jobs < 1:
             raise ValueError(f"--jobs must be >= 1, got {jobs}")
         self.out, self.work, self.jobs, self.status_every, self.echo = out, work, jobs, status_every, echo
+        self.start_until = start_until
         self._stop_signal: int | None = None
 
     def run(self, specs: list[RunSpec]) -> int:
@@ -112,6 +121,9 @@ class GridRunner:
         running: list[_Job] = []
         steps_done, t0, last_status = 0, time.time(), time.time()
         while (pending or running) and self._stop_signal is None:
+            if pending and self.start_until is not None and time.time() >= self.start_until:
+                self.echo(f"reproduce: --start_until reached; {len(pending)} run(s) not started")
+                pending = []
             while pending and len(running) < self.jobs:
                 running.append(self._start(pending.pop(0)))
             time.sleep(0.5)
@@ -140,7 +152,8 @@ class GridRunner:
         if failed:
             self.echo(f"reproduce: {len(failed)} run(s) failed: {', '.join(failed)} (logs in {self.work})")
             return 1
-        self.echo(f"reproduce: all {total} runs done")
+        left = sum(not is_done(self.out, s) for s in specs)
+        self.echo(f"reproduce: all {total} runs done" if not left else f"reproduce: {total - left}/{total} runs done")
         return 0
 
     def _start(self, spec: RunSpec) -> _Job:
