@@ -1,15 +1,19 @@
 """One PPO epoch over a batch: minibatch gradients of :func:`ppo_loss` applied with :class:`MpiAdam`.
 
-Two compiled paths, chosen once by the number of MPI ranks:
+Compiled paths, chosen once by the number of MPI ranks:
 
 * one rank: the whole epoch (every minibatch's gradient *and* Adam step) is one XLA-compiled
   ``tf.function`` call, so the ~0.2 ms cost of entering TensorFlow is paid once per epoch, not per
   minibatch;
-* several ranks: per minibatch one compiled call and one host all-reduce
-  (:meth:`MpiAdam.average_gradient`; MPI cannot run inside a graph). The call applies the
-  previous minibatch's averaged gradient and then computes this minibatch's gradient, so an epoch
-  costs ``n_minibatches + 1`` calls instead of ``2 n_minibatches``; the steps taken are exactly
-  those of "gradient, all-reduce, apply" in turn. Minibatches are gathered inside the graph.
+* several ranks (default, ``in_graph_allreduce``): the epoch is one call too. Its loop runs the
+  XLA-compiled gradient, the all-reduce as a host callback
+  (:meth:`MpiAdam.average_gradient_in_graph`, which calls the MPI helpers), then the XLA-compiled
+  Adam step, so a minibatch costs a callback instead of a whole TensorFlow call;
+* several ranks, ``in_graph_allreduce = False``: per minibatch one compiled call and one host
+  all-reduce (:meth:`MpiAdam.average_gradient`). The call applies the previous minibatch's
+  averaged gradient and then computes this minibatch's gradient, so an epoch costs
+  ``n_minibatches + 1`` calls. Both MPI paths take the same steps (tested) as "gradient,
+  all-reduce, apply" in turn. Minibatches are gathered inside the graph.
 
 The batch, the step size and the clip range are held in variables (loaded once per iteration),
 so schedules never retrace and the per-minibatch calls pass only indices and, under MPI, the
