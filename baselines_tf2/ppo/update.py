@@ -108,7 +108,6 @@ class PPOUpdater:
         self._epoch_call = self._epoch_fn.get_concrete_function()
         self._grad_call = self._grad_fn.get_concrete_function()
         self._apply_then_grad_call = self._apply_then_grad_fn.get_concrete_function()
-        self._mpi_epoch_call = None if self.single_rank else self._mpi_epoch_fn.get_concrete_function()
 
     # ---------------------------------------------------------------- compiled pieces
 
@@ -186,7 +185,7 @@ class PPOUpdater:
             return dict(zip(METRIC_NAMES, self._epoch_call(tf.constant(perm, tf.int32)).numpy().tolist()))
         if self.in_graph_allreduce:
             self.optimizer.check_synced()
-            return dict(zip(METRIC_NAMES, self._mpi_epoch_call(tf.constant(perm, tf.int32)).numpy().tolist()))
+            return dict(zip(METRIC_NAMES, self._mpi_epoch_fn(tf.constant(perm, tf.int32)).numpy().tolist()))
         totals = np.zeros(len(METRIC_NAMES))
         avg_grad = None
         for idx in perm:
