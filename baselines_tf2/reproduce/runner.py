@@ -57,6 +57,7 @@ class _Job:
     started: float
     start_steps: int
     stderr: TextIO
+    commit: str | None  # the code the process was started from (the work tree may move on meanwhile)
 
 
 def _die_with_parent() -> None:
@@ -180,7 +181,7 @@ class GridRunner:
                                 preexec_fn=_die_with_parent)  # fmt: skip
         how = f"resumed at {start_steps} steps" if resume else "started"
         self.echo(f"  {how:>8s}  {spec.key}")
-        return _Job(spec, proc, time.time(), start_steps, stderr)
+        return _Job(spec, proc, time.time(), start_steps, stderr, _git_commit())
 
     def _finish(self, job: _Job) -> bool:
         """Copy the finished run's curve into ``data/`` (atomically) and drop its working folder."""
@@ -201,7 +202,7 @@ class GridRunner:
             writer.writerow(columns)
             for row in rows:
                 writer.writerow([_compact(row[c]) for c in columns])
-        meta = {"command": "python run.py " + " ".join(job.spec.command()), "commit": _git_commit(),
+        meta = {"command": "python run.py " + " ".join(job.spec.command()), "commit": job.commit,
                 "wall_seconds_last_attempt": round(time.time() - job.started, 1)}  # fmt: skip
         target.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
         os.replace(tmp, target)
