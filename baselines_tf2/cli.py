@@ -9,8 +9,10 @@ the traceback); under ``mpirun`` an error on any rank aborts the whole job.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import os
+import signal
 import sys
 import textwrap
 import traceback
@@ -329,9 +331,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args, parse_extra(rest, args.alg))
     except TrainingInterrupted as exc:  # every rank raises it together, after the save
-        if mpi_util.rank() == 0:
-            sys.stderr.write(f"run.py: {exc}\n")
-            sys.stderr.flush()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # saved already: another Ctrl-C changes nothing
+        try:
+            with contextlib.suppress(KeyboardInterrupt):  # one that came before the line above
+                if mpi_util.rank() == 0:
+                    sys.stderr.write(f"run.py: {exc}\n")
+                    sys.stderr.flush()
+        finally:
+            signal.signal(signal.SIGINT, previous)
         return 128 + exc.signum
     except KeyboardInterrupt:
         return _fail(130, "interrupted", debug, collective=False)

@@ -2,6 +2,7 @@
 
 import csv
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -36,6 +37,20 @@ def _wait_for_rows(progress: Path, rows: int, proc, timeout=180):
         time.sleep(0.1)
     out, err = proc.communicate(timeout=30) if proc.poll() is not None else ("", "")
     pytest.fail(f"no progress rows: {out}\n{err}")
+
+
+def _read_until(stream, text: str, timeout: float) -> str:
+    """What ``stream`` (a pipe) says until it has said ``text``; unbuffered, so nothing is left unread."""
+    seen, deadline = "", time.time() + timeout
+    while text not in seen and time.time() < deadline:
+        if select.select([stream], [], [], 0.5)[0]:
+            chunk = os.read(stream.fileno(), 4096).decode(errors="replace")
+            if not chunk:
+                break
+            seen += chunk
+    if text not in seen:
+        pytest.fail(f"{text!r} not seen in {seen!r}")
+    return seen
 
 
 def _iterations(progress: Path):
@@ -79,15 +94,18 @@ def test_without_save_path_the_checkpoint_goes_under_the_log_folder(tmp_path):
 
 def test_a_second_ctrl_c_quits_at_once(tmp_path):
     log = tmp_path / "log"
-    proc = _start([*SLOW[:-2], "--timesteps_per_actorbatch", "200000", "--progress", "false", "--log_path", str(log)])
+    proc = _start([*SLOW[:-2], "--timesteps_per_actorbatch", "2000000", "--progress", "false", "--log_path", str(log)])
     deadline = time.time() + 120
     while not (log / "tb").exists() and time.time() < deadline:  # the learner is set up: handlers soon installed
         time.sleep(0.1)
-    time.sleep(10.0)  # past the set-up (the loop installs the handlers), well inside the first ~40 s rollout
+    time.sleep(10.0)  # past the set-up (the loop installs the handlers), well inside the first rollout (~100 s)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    # Two signals that arrive during one long C call (e.g. the first XLA compile) reach Python as one:
+    # send the second only once the first has been handled.
+    first = _read_until(proc.stderr, "stopping after this iteration", timeout=60)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    err = first + err
     assert proc.returncode == 130, err
     assert "stopping after this iteration" in err and "run.py: error: interrupted" in err
     assert not (log / "progress.csv").exists()  # the first iteration never finished
