@@ -2,14 +2,19 @@
 
 import gymnasium as gym
 import numpy as np
+import pytest
+import tensorflow as tf
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
-from toy_envs import CountdownEnv, truncated_constant_env
+from toy_envs import CountdownEnv, NoiseImageEnv, truncated_constant_env
 
 from baselines_tf2.common.actors import Actor, make_actor
 from baselines_tf2.common.advantages import gae
 from baselines_tf2.common.monitor import Monitor
-from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.common.mpi_adam import MpiAdam
+from baselines_tf2.common.policies import CnnPolicy, MlpPolicy
 from baselines_tf2.common.rollout import RolloutCollector
+from baselines_tf2.ppo.pposgd import _prepare_batch
+from baselines_tf2.ppo.update import PPOUpdater
 
 
 class FixedActor(Actor):
@@ -22,11 +27,10 @@ class FixedActor(Actor):
     def forward(self, obs):
         raise NotImplementedError
 
-    def step(self, obs, stochastic=True):
+    def step_with_params(self, obs, stochastic=True):
         n = len(obs)
-        return np.zeros((n, *self.action_shape), np.float32 if self.action_shape else np.int32), np.full(
-            n, self.v, np.float32
-        )
+        actions = np.zeros((n, *self.action_shape), np.float32 if self.action_shape else np.int32)
+        return actions, np.full(n, self.v, np.float32), np.zeros((n, 2), np.float32)
 
     def value(self, obs):
         return np.full(len(obs), self.v, np.float32)
@@ -110,3 +114,45 @@ def test_direct_stepping_of_sync_copies_equals_the_vector_envs_step():
         assert a.dones.sum() > 4 and np.count_nonzero(a.bootstrap) > 0 and np.count_nonzero(a.bootstrap) < a.dones.sum()
         for name in ("obs", "actions", "rewards", "bootstrap", "dones", "vpreds", "last_vpreds"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_cnn_pi_old_is_the_acting_distribution():
+    """Without a normaliser nothing moves between acting and updating: pi_old is the rollout's, ratio 1."""
+    env = vec(NoiseImageEnv, 3)
+    pi = CnnPolicy(env.single_observation_space, env.single_action_space, kind="small")
+    for v in pi.trainable_variables:  # a head far from uniform, so that a mismatch would show
+        v.assign(v + np.random.default_rng(0).normal(0, 0.05, v.shape).astype(np.float32))
+    seg = RolloutCollector(env, 10, 0.99, np.uint8, seeds=[0, 1, 2]).collect(make_actor(pi, np.random.default_rng(1)))
+    assert seg.pdparams.shape == (10, 3, 4)
+    batch = _prepare_batch(seg, pi, None, 0.99, 0.95)
+    flat, vpred = pi.forward_numpy(batch["ob"])
+    np.testing.assert_allclose(batch["oldpdparam"], flat, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(batch["oldvpred"], vpred, rtol=1e-5, atol=1e-5)
+    updater = PPOUpdater(pi, MpiAdam(pi.trainable_variables), entcoeff=0.01, vf_coef=1.0, vf_clip=False)
+    updater.load_batch(batch)
+    m = updater.evaluate(clip_param=0.1)
+    assert m["approxkl"] == pytest.approx(0.0, abs=1e-9) and m["clipfrac"] == 0.0
+
+
+def test_overlapped_acting_collects_the_sequential_transitions():
+    """Halves acting beside each other's env steps: the same segment as one vector step at a time."""
+
+    def segments(overlap):
+        env = vec(lambda: gym.wrappers.TimeLimit(NoiseImageEnv(), 5), 4)  # truncations at 5, deaths at 7
+        tf.random.set_seed(0)
+        pi = CnnPolicy(env.single_observation_space, env.single_action_space, kind="small")
+        pi.vf_final.b.assign([2.0])
+        collector = RolloutCollector(env, 12, 0.9, np.uint8, seeds=[0, 1, 2, 3], overlap=overlap)
+        actor = make_actor(pi, np.random.default_rng(5))
+        segs = [collector.collect(actor) for _ in range(2)]
+        collector.close()
+        return segs
+
+    overlapped, sequential = segments(None), segments(False)
+    for a, b in zip(overlapped, sequential):
+        assert a.episodes == b.episodes and len(a.episodes) == 8
+        for name in ("obs", "actions", "rewards", "dones"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        for name in ("vpreds", "pdparams", "bootstrap", "last_vpreds"):
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-5, atol=1e-6, err_msg=name)
+        assert np.count_nonzero(a.bootstrap) == 8 and len(set(a.actions.ravel().tolist())) > 1

@@ -44,3 +44,20 @@ def truncated_constant_env(limit: int = 50) -> gym.Env:
 
 
 gym.register("ToyTruncatedConstant-v0", entry_point=truncated_constant_env, max_episode_steps=None)
+
+
+class NoiseImageEnv(gym.Env):
+    """Random ``uint8`` images ``[24, 24, 2]``, 4 actions, reward = action, episodes of 7 steps."""
+
+    observation_space = spaces.Box(0, 255, (24, 24, 2), np.uint8)
+    action_space = spaces.Discrete(4)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.np_random.integers(0, 256, (24, 24, 2), dtype=np.uint8), {}
+
+    def step(self, action):
+        self.t += 1
+        obs = self.np_random.integers(0, 256, (24, 24, 2), dtype=np.uint8)
+        return obs, float(action), self.t >= 7, False, {}

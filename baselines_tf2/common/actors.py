@@ -28,6 +28,8 @@ __all__ = ["Actor", "NumpyMlpActor", "TfActor", "make_actor"]
 class Actor:
     """Acts for a batch of observations (one per env copy) without touching TF's per-call cost."""
 
+    overlaps_envs = False  # whether the rollout should run forward passes beside env steps (see rollout.py)
+
     def __init__(self, policy: Policy, rng: np.random.Generator) -> None:
         self.policy = policy
         self.pdtype = policy.pdtype
@@ -43,8 +45,17 @@ class Actor:
 
     def step(self, obs: np.ndarray, stochastic: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Actions ``[n, *sample_shape]`` and value estimates ``[n]``."""
+        actions, vpred, _ = self.step_with_params(obs, stochastic)
+        return actions, vpred
+
+    def step_with_params(self, obs: np.ndarray, stochastic: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Actions, value estimates and the flat distribution parameters ``[n, param]`` they came from."""
         flat, vpred = self.forward(obs)
-        return (self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)), vpred
+        return self.sample(flat, stochastic), vpred, flat
+
+    def sample(self, flat: np.ndarray, stochastic: bool = True) -> np.ndarray:
+        """Actions for flat distribution parameters: a draw from the rank's generator, or the mode."""
+        return self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)
 
     def value(self, obs: np.ndarray) -> np.ndarray:
         """Value estimates ``[n]``."""
@@ -53,6 +64,8 @@ class Actor:
 
 class TfActor(Actor):
     """One compiled forward call per step, sampling on the host."""
+
+    overlaps_envs = True  # TensorFlow runs without the GIL: env steps can go on meanwhile
 
     def forward(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.policy.forward_numpy(obs)

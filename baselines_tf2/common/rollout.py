@@ -10,6 +10,12 @@ a real transition. Episode ends:
   (Baselines' PPO1/PPO2 and CleanRL treat truncation as death, which teaches V that time limits are
   cliffs.)
 
+Acting and stepping overlap for actors whose forward pass is a TensorFlow call (CNNs): the copies
+are split in two halves, and while the main thread steps one half's environments a worker thread
+computes the other half's next forward pass (TensorFlow releases the GIL while it runs). Each half
+still acts on its own latest observation, so the transitions are exactly the sequential ones; only
+the order of the draws from the rank's generator is per half.
+
 Two ways to collect: :meth:`RolloutCollector.collect` takes a fixed ``horizon`` of steps from every
 copy (PPO; episodes continue into the next segment), :meth:`RolloutCollector.collect_episodes`
 takes whole episodes until there are at least ``min_steps`` steps (the vanilla policy gradient,
@@ -19,6 +25,7 @@ whose weights need complete episodes). Returns/lengths of finished episodes come
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -41,6 +48,7 @@ class Segment:
     bootstrap: np.ndarray  # float32 [T, N]: gamma * V(final obs) on time-limit truncations, else 0
     dones: np.ndarray  # bool [T, N]: an episode ended at this step
     vpreds: np.ndarray  # float32 [T, N]: V(obs) at acting time
+    pdparams: np.ndarray  # float32 [T, N, param]: the acting policy's flat distribution parameters
     last_vpreds: np.ndarray  # float32 [N]: V(observation after the last step); 0 after complete episodes
     episodes: list[tuple[float, int]] = field(default_factory=list)  # (return, length) from Monitor
 
@@ -53,6 +61,7 @@ class _Step(NamedTuple):
     obs: np.ndarray
     actions: np.ndarray
     vpreds: np.ndarray
+    pdparams: np.ndarray
     rewards: np.ndarray
     bootstrap: np.ndarray
     dones: np.ndarray
@@ -69,6 +78,9 @@ class RolloutCollector:
         ob_dtype: dtype observations are stored in (the policy's input dtype).
         seeds: per-copy seeds for the first reset.
         reward_scaler: optional return-based reward scaling.
+        overlap: step one half of the copies while the other half's forward pass runs, for
+            actors with :attr:`Actor.overlaps_envs` (``None``: whenever possible, i.e. a
+            ``SyncVectorEnv`` of at least 2 copies; ``False``: never).
     """
 
     def __init__(
@@ -79,6 +91,7 @@ class RolloutCollector:
         ob_dtype: np.dtype,
         seeds: list[int] | None = None,
         reward_scaler: RewardScaler | None = None,
+        overlap: bool | None = None,
     ) -> None:
         self.env = env
         self.horizon = horizon
@@ -88,34 +101,49 @@ class RolloutCollector:
         self.num_env = env.num_envs
         # SyncVectorEnv copies are stepped directly (see _env_step); SAME_STEP is checked by the learner.
         self._envs = list(env.envs) if isinstance(env, gym.vector.SyncVectorEnv) else None
+        self.overlap = overlap is not False and self._envs is not None and self.num_env >= 2
+        self._pool: ThreadPoolExecutor | None = None
         obs, _ = env.reset(seed=seeds)
         self.obs = np.array(obs, dtype=self.ob_dtype)
+
+    def close(self) -> None:
+        """Stop the forward-pass worker thread, if one was started."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _step(self, actor: Actor) -> _Step:
         """One vector step from the current observations."""
         obs = self.obs
-        actions, vpreds = actor.step(obs)
+        actions, vpreds, pdparams = actor.step_with_params(obs)
         next_obs, reward, terminated, truncated, final_obs, episodes = self._env_step(actions)
         dones = terminated | truncated
         if self.reward_scaler is not None:
             reward = self.reward_scaler.scale(reward, dones)
-        bootstrap = np.zeros(self.num_env)
+        bootstrap = self._bootstrap(actor, terminated, truncated, final_obs)
+        self.obs = next_obs
+        return _Step(obs, actions, vpreds, pdparams, reward, bootstrap, dones, episodes)
+
+    def _bootstrap(self, actor: Actor, terminated: np.ndarray, truncated: np.ndarray, final_obs: dict) -> np.ndarray:
+        """``gamma * V(final observation)`` for copies cut by a time limit, 0 elsewhere."""
+        bootstrap = np.zeros(len(terminated))
         cut = [i for i in final_obs if truncated[i] and not terminated[i]]
         if cut:
             bootstrap[cut] = self.gamma * actor.value(np.stack([final_obs[i] for i in cut]))
-        self.obs = next_obs
-        return _Step(obs, actions, vpreds, reward, bootstrap, dones, episodes)
+        return bootstrap
 
-    def _env_step(self, actions: np.ndarray):
-        """Step every copy; returns next observations (the next episode's first after an end),
-        rewards, terminated, truncated, ``{copy: final observation}`` and finished episodes.
+    def _env_step(self, actions: np.ndarray, copies: slice | None = None):
+        """Step every copy (or a ``SyncVectorEnv``'s ``copies``); returns next observations (the next
+        episode's first after an end), rewards, terminated, truncated, ``{copy: final observation}``
+        (copies numbered within ``copies``) and finished episodes.
 
         A ``SyncVectorEnv``'s copies are stepped here directly, with its ``SAME_STEP`` autoreset
         semantics: its own ``step`` turns every info key of every copy into arrays at every step,
         which on MuJoCo costs about a third of the simulator's time. Other vector envs are stepped
         through their ``step``.
         """
-        n = self.num_env
+        envs = self._envs if copies is None else self._envs[copies]
+        n = len(actions)
         if self._envs is None:
             next_obs, reward, terminated, truncated, infos = self.env.step(actions)
             final_obs = {}
@@ -126,10 +154,10 @@ class RolloutCollector:
             # copies: with copy=False the env reuses its buffers
             return (np.array(next_obs, self.ob_dtype), np.array(reward, np.float64), np.array(terminated, bool),
                     np.array(truncated, bool), final_obs, _finished_episodes(infos))  # fmt: skip
-        next_obs = np.empty_like(self.obs)
+        next_obs = np.empty((n, *self.obs.shape[1:]), self.ob_dtype)
         reward, terminated, truncated = np.empty(n), np.empty(n, bool), np.empty(n, bool)
         final_obs, episodes = {}, []
-        for i, env in enumerate(self._envs):
+        for i, env in enumerate(envs):
             ob, reward[i], terminated[i], truncated[i], info = env.step(actions[i])
             if terminated[i] or truncated[i]:
                 final_obs[i] = np.asarray(ob, self.ob_dtype)
@@ -141,9 +169,11 @@ class RolloutCollector:
 
     def collect(self, actor: Actor) -> Segment:
         """``horizon`` vector steps; episodes in progress continue in the next call."""
+        if self.overlap and actor.overlaps_envs:
+            return self._collect_overlapped(actor)
         T, N = self.horizon, self.num_env
         obs_buf = np.empty((T, N, *self.obs.shape[1:]), self.ob_dtype)
-        actions_buf = None
+        actions_buf = pdparams = None
         rewards, bootstrap, vpreds = (np.empty((T, N), np.float32) for _ in range(3))
         dones = np.empty((T, N), bool)
         episodes: list[tuple[float, int]] = []
@@ -151,11 +181,47 @@ class RolloutCollector:
             step = self._step(actor)
             if actions_buf is None:
                 actions_buf = np.empty((T, *step.actions.shape), step.actions.dtype)
-            obs_buf[t], actions_buf[t], vpreds[t] = step.obs, step.actions, step.vpreds
+                pdparams = np.empty((T, *step.pdparams.shape), np.float32)
+            obs_buf[t], actions_buf[t], vpreds[t], pdparams[t] = step.obs, step.actions, step.vpreds, step.pdparams
             rewards[t], bootstrap[t], dones[t] = step.rewards, step.bootstrap, step.dones
             episodes.extend(step.episodes)
         last_vpreds = actor.value(self.obs).astype(np.float32)
-        return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, last_vpreds, episodes)
+        return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, pdparams, last_vpreds, episodes)
+
+    def _collect_overlapped(self, actor: Actor) -> Segment:
+        """:meth:`collect` with each half's forward pass running while the other half's envs step."""
+        T, N = self.horizon, self.num_env
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollout-forward")
+        halves = (slice(0, N // 2), slice(N // 2, N))
+        obs_buf = np.empty((T, *self.obs.shape), self.ob_dtype)
+        actions_buf = pdparams = None
+        rewards, bootstrap, vpreds = (np.empty((T, N), np.float32) for _ in range(3))
+        dones = np.empty((T, N), bool)
+        reward, terminated, truncated = np.empty(N), np.empty(N, bool), np.empty(N, bool)
+        episodes: list[tuple[float, int]] = []
+        pending: list[Future] = [self._pool.submit(actor.forward, self.obs[h]) for h in halves]
+        for t in range(T):
+            obs_buf[t] = self.obs
+            final_obs = {}
+            for k, h in enumerate(halves):
+                flat, vpred = pending[k].result()
+                actions = actor.sample(flat)
+                if actions_buf is None:
+                    actions_buf = np.empty((T, N, *actions.shape[1:]), actions.dtype)
+                    pdparams = np.empty((T, N, *flat.shape[1:]), np.float32)
+                actions_buf[t, h], pdparams[t, h], vpreds[t, h] = actions, flat, vpred
+                next_obs, reward[h], terminated[h], truncated[h], finals, done_eps = self._env_step(actions, h)
+                self.obs[h] = next_obs
+                pending[k] = self._pool.submit(actor.forward, self.obs[h])
+                final_obs.update({h.start + i: ob for i, ob in finals.items()})
+                episodes.extend(done_eps)
+            dones[t] = terminated | truncated
+            rewards[t] = reward if self.reward_scaler is None else self.reward_scaler.scale(reward, dones[t])
+            bootstrap[t] = self._bootstrap(actor, terminated, truncated, final_obs)
+        # The last forward passes used this iteration's weights: right for V(s_T), stale for acting after the update.
+        last_vpreds = np.concatenate([future.result()[1] for future in pending]).astype(np.float32)
+        return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, pdparams, last_vpreds, episodes)
 
     def collect_episodes(self, actor: Actor, min_steps: int) -> Segment:
         """Whole episodes, at least ``min_steps`` steps in all, concatenated as one column ``[n, 1, ...]``.
@@ -188,7 +254,8 @@ class RolloutCollector:
 
         return Segment(
             column("obs"), column("actions"), column("rewards", np.float32), column("bootstrap", np.float32),
-            column("dones", bool), column("vpreds", np.float32), np.zeros(1, np.float32), episodes,
+            column("dones", bool), column("vpreds", np.float32), column("pdparams", np.float32), np.zeros(1, np.float32),
+            episodes,
         )  # fmt: skip
 
 
