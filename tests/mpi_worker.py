@@ -170,7 +170,7 @@ def check_in_graph_allreduce() -> None:
     pi = MlpPolicy(spaces.Box(-np.inf, np.inf, (5,)), spaces.Box(-1, 1, (2,)))
     adam = MpiAdam(pi.trainable_variables)
     adam.sync()
-    updater = PPOUpdater(pi, adam, entcoeff=0.01, vf_coef=1.0, vf_clip=False)
+    updater = PPOUpdater(pi, adam, entcoeff=0.01, vf_coef=1.0, vf_clip=False, mpi_update="allreduce")
     rng = np.random.default_rng(RANK)  # different data on each rank: the average matters
     ob = rng.normal(size=(256, 5)).astype(np.float32)
     flat, vpred = pi.forward_numpy(ob)
@@ -193,6 +193,42 @@ def check_in_graph_allreduce() -> None:
     np.testing.assert_allclose(list(results[True][1].values()), list(results[False][1].values()), rtol=1e-5, atol=1e-7)
 
 
+def check_allgather_update() -> None:
+    """Exchanging the batches and stepping on the union of the ranks' minibatches = all-reducing each gradient."""
+    from baselines_tf2.ppo.update import PPOUpdater  # noqa: PLC0415
+
+    tf.random.set_seed(0)
+    pi = MlpPolicy(spaces.Box(-np.inf, np.inf, (5,)), spaces.Box(-1, 1, (2,)))
+    adam = MpiAdam(pi.trainable_variables)
+    adam.sync()
+    rng = np.random.default_rng(RANK)  # different data and minibatch orders on each rank
+    ob = rng.normal(size=(256, 5)).astype(np.float32)
+    flat, vpred = pi.forward_numpy(ob)
+    batch = dict(ob=ob, ac=rng.normal(size=(256, 2)).astype(np.float32), atarg=rng.normal(size=256).astype(np.float32),
+                 vtarg=rng.normal(size=256).astype(np.float32), oldpdparam=flat, oldvpred=vpred)  # fmt: skip
+    perms = [rng.permutation(256).reshape(4, 64) for _ in range(2)]
+    start = adam.getflat()
+    results = {}
+    for mode in ("allreduce", "allgather"):
+        adam.setfromflat(start)
+        for var in (adam.m, adam.v):
+            var.assign(tf.zeros_like(var))
+        adam.t.assign(0)
+        updater = PPOUpdater(pi, adam, entcoeff=0.01, vf_coef=1.0, vf_clip=False, mpi_update=mode)
+        assert updater.allgather == (mode == "allgather")
+        updater.load_batch(batch)
+        metrics = [list(updater.run_epoch(perm, 1e-3, 0.2).values()) for perm in perms]
+        results[mode] = (adam.getflat(), np.array(metrics), np.array(list(updater.evaluate(0.2).values())))
+    adam.check_synced()
+    gathered, reduced = results["allgather"], results["allreduce"]
+    np.testing.assert_allclose(gathered[0], reduced[0], rtol=1e-5, atol=1e-6)
+    assert np.abs(gathered[0] - start).max() > 1e-4 and int(adam.t) == 8
+    # all-reduce metrics are this rank's; allgather's are the union's: the mean over ranks (equal sizes)
+    for mine, union in ((reduced[1], gathered[1]), (reduced[2], gathered[2])):
+        np.testing.assert_allclose(union, mpi_util.allreduce_mean(mine), rtol=1e-4, atol=1e-6)
+    assert mpi_util.allgather_object(gathered[2].tolist())[0] == gathered[2].tolist()  # the same on every rank
+
+
 CHECKS = {
     "rms": check_running_mean_std,
     "adam": check_mpi_adam,
@@ -203,6 +239,7 @@ CHECKS = {
     "variants": check_variants,
     "split": check_split_comm,
     "in_graph": check_in_graph_allreduce,
+    "allgather": check_allgather_update,
 }
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ __all__ = [
     "SerialComm",
     "abort",
     "allgather_object",
+    "allgather_rows",
     "allreduce_mean",
     "allreduce_sum",
     "broadcast",
@@ -148,6 +150,16 @@ def bcast_object(obj: Any, root: int = 0, comm: Any = None) -> Any:
 def allgather_object(obj: Any, comm: Any = None) -> list[Any]:
     """List of every rank's picklable ``obj``, in rank order."""
     return get_comm(comm).allgather(obj)
+
+
+def allgather_rows(arrays: Sequence[np.ndarray], comm: Any = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every rank's ``arrays`` stacked along axis 0 in rank order, and where each rank's rows start.
+
+    One collective for the whole list (pickled: meant for batches of a few MiB, once per iteration).
+    """
+    parts = get_comm(comm).allgather([np.ascontiguousarray(a) for a in arrays])
+    starts = np.cumsum([0] + [len(rank_arrays[0]) for rank_arrays in parts[:-1]])
+    return [np.concatenate([rank_arrays[i] for rank_arrays in parts]) for i in range(len(arrays))], starts
 
 
 def abort(errorcode: int = 1, comm: Any = None) -> None:

@@ -48,7 +48,7 @@ from baselines_tf2.common.training import (
 )
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.ppo.losses import POLICY_LOSSES, adapt_kl_beta
-from baselines_tf2.ppo.update import PPOUpdater
+from baselines_tf2.ppo.update import MPI_UPDATES, PPOUpdater
 
 __all__ = ["IterationInfo", "learn", "run_epochs"]
 
@@ -90,6 +90,7 @@ def learn(
     save_interval: int = 0,
     save_every_seconds: float = 600.0,
     progress: bool = True,
+    mpi_update: str = "auto",
     comm: Any = None,
 ) -> Policy:
     """Train a policy with PPO and return it.
@@ -121,6 +122,10 @@ def learn(
         save_every_seconds: wall-time interval of periodic saves when ``save_path`` is set (0 = off).
         load_path: checkpoint folder or prefix to resume from (counters continue).
         progress: show a tqdm progress bar on a terminal.
+        mpi_update: how ranks share the update: ``"allgather"`` (exchange the batch once per
+            iteration, then identical local steps on the union of the ranks' minibatches),
+            ``"allreduce"`` (all-reduce each minibatch's gradient) or ``"auto"`` (allgather for MLPs,
+            allreduce for CNNs). Both take MpiAdam's averaged-gradient steps; no effect on one rank.
         comm: MPI communicator (default: all ranks).
     """
     _validate(
@@ -128,6 +133,7 @@ def learn(
         gamma=gamma, lam=lam, clip_param=clip_param, optim_stepsize=optim_stepsize, num_env=num_env, schedule=schedule,
         save_interval=save_interval, entcoeff=entcoeff, vf_coef=vf_coef, adam_epsilon=adam_epsilon,
         max_grad_norm=max_grad_norm, loss=loss, kl_beta=kl_beta, kl_target=kl_target, target_kl=target_kl,
+        mpi_update=mpi_update,
     )  # fmt: skip
     run = TrainingRun(
         env, policy_fn, limits=Limits(max_timesteps, max_episodes, max_iters, max_seconds), adam_epsilon=adam_epsilon,
@@ -142,7 +148,7 @@ def learn(
             f"optim_batchsize {optim_batchsize} is larger than the batch ({timesteps_per_actorbatch} x {run.n_env} envs)"
         )
     updater = PPOUpdater(run.policy, run.optimizer, entcoeff=entcoeff, vf_coef=vf_coef, vf_clip=vf_clip, comm=comm,
-                         loss=loss, kl_beta=run.state.kl_beta)  # fmt: skip
+                         loss=loss, kl_beta=run.state.kl_beta, mpi_update=mpi_update)  # fmt: skip
     collector = RolloutCollector(run.vec_env, timesteps_per_actorbatch, gamma, run.policy.ob_dtype.as_numpy_dtype,
                                  seeds=run.seeds, reward_scaler=run.scaler)  # fmt: skip
     lrmult = lr_multiplier(schedule)
@@ -167,6 +173,7 @@ def learn(
             if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
                 break
     finally:
+        collector.close()
         run.release()  # SIGINT/SIGTERM handlers back, however training ended
     return run.close()
 
@@ -206,8 +213,11 @@ def _prepare_batch(
     obs = seg.obs.reshape(-1, *seg.obs.shape[2:])
     if policy.ob_rms is not None:
         policy.ob_rms.update(obs)
-    # pi_old is recorded after the normaliser update (PPO1's order), so the first ratio is exactly 1.
-    oldpdparam, oldvpred = policy.forward_numpy(obs)
+        # pi_old is recorded after the normaliser update (PPO1's order), so the first ratio is exactly 1.
+        oldpdparam, oldvpred = policy.forward_numpy(obs)
+    else:
+        # Nothing moved since acting: pi_old is what the rollout computed (a CNN forward pass of the batch saved).
+        oldpdparam, oldvpred = seg.pdparams.reshape(len(obs), -1), seg.vpreds.reshape(-1)
     return {
         "ob": obs,
         "ac": seg.actions.reshape(-1, *seg.actions.shape[2:]),
@@ -221,7 +231,7 @@ def _prepare_batch(
 
 def _validate(*, timesteps_per_actorbatch, optim_epochs, optim_batchsize, gamma, lam, clip_param, optim_stepsize, num_env,
               schedule, save_interval, entcoeff, vf_coef, adam_epsilon, max_grad_norm, loss, kl_beta, kl_target,
-              target_kl) -> None:  # fmt: skip
+              target_kl, mpi_update) -> None:  # fmt: skip
     """Reject settings PPO cannot run with, naming the keyword."""
     for name, value in (("timesteps_per_actorbatch", timesteps_per_actorbatch), ("optim_epochs", optim_epochs),
                         ("optim_batchsize", optim_batchsize), ("num_env", num_env)):  # fmt: skip
@@ -242,6 +252,8 @@ def _validate(*, timesteps_per_actorbatch, optim_epochs, optim_batchsize, gamma,
         raise ConfigError(f"adam_epsilon must be > 0, got {adam_epsilon}")
     if schedule not in ("constant", "linear"):
         raise ConfigError(f"schedule must be 'constant' or 'linear', got {schedule!r}")
+    if mpi_update not in MPI_UPDATES:
+        raise ConfigError(f"mpi_update must be one of {', '.join(MPI_UPDATES)}, got {mpi_update!r}")
     if loss not in POLICY_LOSSES:
         raise ConfigError(f"loss must be one of {', '.join(POLICY_LOSSES)}, got {loss!r}")
     if loss == "adaptive_kl" and not (kl_target > 0 and kl_beta > 0):

@@ -1,11 +1,18 @@
 """One PPO epoch over a batch: minibatch gradients of :func:`ppo_loss` applied with :class:`MpiAdam`.
 
-Compiled paths, chosen once by the number of MPI ranks:
+Compiled paths, chosen once by the number of MPI ranks and ``mpi_update``:
 
 * one rank: the whole epoch (every minibatch's gradient *and* Adam step) is one XLA-compiled
   ``tf.function`` call, so the ~0.2 ms cost of entering TensorFlow is paid once per epoch, not per
   minibatch;
-* several ranks (default, ``in_graph_allreduce``): the epoch is one call too. Its loop runs the
+* several ranks, ``allgather`` (the default for MLPs, whose minibatch steps are tiny): the ranks
+  exchange their batches once per iteration and, every epoch, their minibatch indices; each rank
+  then runs the one-rank epoch on the *union* of the ranks' minibatch ``i``. The mean gradient
+  over that union is the mean of the ranks' minibatch gradients (equal sizes), so this is MpiAdam's
+  averaged-gradient step, taken identically on every rank with no collective per minibatch
+  (tested equal to the all-reduce paths). Every rank computes every rank's gradients, which is
+  cheap for an MLP and would not be for a CNN;
+* several ranks, ``allreduce`` (the default for CNNs) with ``in_graph_allreduce``: the epoch is one call too. Its loop runs the
   XLA-compiled gradient, the all-reduce as a host callback
   (:meth:`MpiAdam.average_gradient_in_graph`, which calls the MPI helpers), then the XLA-compiled
   Adam step, so a minibatch costs a callback instead of a whole TensorFlow call;
@@ -33,9 +40,10 @@ from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.tf_util import flatgrad
 from baselines_tf2.ppo.losses import METRIC_NAMES, POLICY_LOSSES, ppo_loss
 
-__all__ = ["BATCH_KEYS", "PPOUpdater"]
+__all__ = ["BATCH_KEYS", "MPI_UPDATES", "PPOUpdater"]
 
 BATCH_KEYS = ("ob", "ac", "atarg", "vtarg", "oldpdparam", "oldvpred")
+MPI_UPDATES = ("auto", "allgather", "allreduce")
 
 
 class PPOUpdater:
@@ -53,6 +61,9 @@ class PPOUpdater:
         jit_compile: compile the epoch / gradient with XLA; default ``policy.jit_compile`` (on for
             MLPs, whose minibatch steps get several times faster; off for CNNs, because XLA's CPU
             convolutions are ~50x slower than TensorFlow's oneDNN ones).
+        mpi_update: with several ranks, ``"allgather"`` (exchange the batch, identical local steps),
+            ``"allreduce"`` (all-reduce every minibatch's gradient) or ``"auto"`` (allgather for
+            policies that XLA-compile, i.e. MLPs; allreduce otherwise). See the module docstring.
     """
 
     def __init__(
@@ -67,6 +78,7 @@ class PPOUpdater:
         loss: str = "clip",
         kl_beta: tf.Variable | None = None,
         jit_compile: bool | None = None,
+        mpi_update: str = "auto",
     ) -> None:
         self.policy = policy
         self.optimizer = optimizer
@@ -74,9 +86,16 @@ class PPOUpdater:
         self.entcoeff, self.vf_coef, self.vf_clip = float(entcoeff), float(vf_coef), bool(vf_clip)
         self.policy_loss = POLICY_LOSSES[loss]
         self.kl_beta = kl_beta if kl_beta is not None else tf.Variable(1.0, trainable=False)
+        if mpi_update not in MPI_UPDATES:
+            raise ValueError(f"mpi_update must be one of {', '.join(MPI_UPDATES)}, got {mpi_update!r}")
+        self.comm = comm
         self.single_rank = mpi_util.size(comm) == 1
         self.in_graph_allreduce = True
         jit_compile = policy.jit_compile if jit_compile is None else jit_compile
+        self.allgather = not self.single_rank and (
+            mpi_update == "allgather" or (mpi_update == "auto" and bool(jit_compile))
+        )
+        self._rank_starts = np.zeros(1, np.int64)  # where each rank's rows start in the gathered batch
         per_sample = tf.TensorSpec([None], tf.float32)
         # in BATCH_KEYS order: ob, ac, atarg, vtarg, oldpdparam, oldvpred
         batch_specs = [policy.ob_spec, policy.ac_spec, per_sample, per_sample, policy.pdparam_spec, per_sample]
@@ -164,8 +183,16 @@ class PPOUpdater:
     # ---------------------------------------------------------------- host API
 
     def load_batch(self, batch: dict[str, np.ndarray]) -> None:
-        """Copy a batch (keys :data:`BATCH_KEYS`, all ``[n, ...]``) into TensorFlow, once per iteration."""
-        self._load_fn(*[batch[k] for k in BATCH_KEYS])
+        """Copy a batch (keys :data:`BATCH_KEYS`, all ``[n, ...]``) into TensorFlow, once per iteration.
+
+        With ``allgather`` (collective) every rank loads all ranks' batches, after checking that
+        the ranks' parameters still agree.
+        """
+        arrays = [batch[k] for k in BATCH_KEYS]
+        if self.allgather:
+            self.optimizer.check_synced()
+            arrays, self._rank_starts = mpi_util.allgather_rows(arrays, self.comm)
+        self._load_fn(*arrays)
 
     def _set_schedule(self, stepsize: float, clip_param: float) -> None:
         if float(stepsize) != self._stepsize_host:
@@ -178,10 +205,15 @@ class PPOUpdater:
     def run_epoch(self, perm: np.ndarray, stepsize: float, clip_param: float) -> dict[str, float]:
         """One pass over the minibatches ``perm`` (``[n_minibatches, minibatch_size]`` indices).
 
-        Returns the metrics averaged over the minibatches (each taken before its own step).
+        Returns the metrics averaged over the minibatches (each taken before its own step): this
+        rank's, or with ``allgather`` the union's (the same on every rank).
         """
         self._set_schedule(stepsize, clip_param)
-        if self.single_rank:
+        if self.allgather:
+            # Minibatch i of the gathered batch is every rank's minibatch i (collective).
+            perms = mpi_util.allgather_object(np.asarray(perm, np.int32), self.comm)
+            perm = np.concatenate([p + start for p, start in zip(perms, self._rank_starts)], axis=1)
+        if self.single_rank or self.allgather:
             return dict(zip(METRIC_NAMES, self._epoch_call(tf.constant(perm, tf.int32)).numpy().tolist()))
         if self.in_graph_allreduce:
             self.optimizer.check_synced()
