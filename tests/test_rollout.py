@@ -3,7 +3,6 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-import tensorflow as tf
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from toy_envs import CountdownEnv, NoiseImageEnv, truncated_constant_env
 
@@ -132,27 +131,3 @@ def test_cnn_pi_old_is_the_acting_distribution():
     updater.load_batch(batch)
     m = updater.evaluate(clip_param=0.1)
     assert m["approxkl"] == pytest.approx(0.0, abs=1e-9) and m["clipfrac"] == 0.0
-
-
-def test_overlapped_acting_collects_the_sequential_transitions():
-    """Halves acting beside each other's env steps: the same segment as one vector step at a time."""
-
-    def segments(overlap):
-        env = vec(lambda: gym.wrappers.TimeLimit(NoiseImageEnv(), 5), 4)  # truncations at 5, deaths at 7
-        tf.random.set_seed(0)
-        pi = CnnPolicy(env.single_observation_space, env.single_action_space, kind="small")
-        pi.vf_final.b.assign([2.0])
-        collector = RolloutCollector(env, 12, 0.9, np.uint8, seeds=[0, 1, 2, 3], overlap=overlap)
-        actor = make_actor(pi, np.random.default_rng(5))
-        segs = [collector.collect(actor) for _ in range(2)]
-        collector.close()
-        return segs
-
-    overlapped, sequential = segments(None), segments(False)
-    for a, b in zip(overlapped, sequential):
-        assert a.episodes == b.episodes and len(a.episodes) == 8
-        for name in ("obs", "actions", "rewards", "dones"):
-            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-        for name in ("vpreds", "pdparams", "bootstrap", "last_vpreds"):
-            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-5, atol=1e-6, err_msg=name)
-        assert np.count_nonzero(a.bootstrap) == 8 and len(set(a.actions.ravel().tolist())) > 1

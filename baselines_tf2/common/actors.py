@@ -28,8 +28,6 @@ __all__ = ["Actor", "NumpyMlpActor", "TfActor", "make_actor"]
 class Actor:
     """Acts for a batch of observations (one per env copy) without touching TF's per-call cost."""
 
-    overlaps_envs = False  # whether the rollout should run forward passes beside env steps (see rollout.py)
-
     def __init__(self, policy: Policy, rng: np.random.Generator) -> None:
         self.policy = policy
         self.pdtype = policy.pdtype
@@ -64,8 +62,6 @@ class Actor:
 
 class TfActor(Actor):
     """One compiled forward call per step, sampling on the host."""
-
-    overlaps_envs = True  # TensorFlow runs without the GIL: env steps can go on meanwhile
 
     def forward(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.policy.forward_numpy(obs)

@@ -10,12 +10,6 @@ a real transition. Episode ends:
   (Baselines' PPO1/PPO2 and CleanRL treat truncation as death, which teaches V that time limits are
   cliffs.)
 
-Acting and stepping overlap for actors whose forward pass is a TensorFlow call (CNNs): the copies
-are split in two halves, and while the main thread steps one half's environments a worker thread
-computes the other half's next forward pass (TensorFlow releases the GIL while it runs). Each half
-still acts on its own latest observation, so the transitions are exactly the sequential ones; only
-the order of the draws from the rank's generator is per half.
-
 Two ways to collect: :meth:`RolloutCollector.collect` takes a fixed ``horizon`` of steps from every
 copy (PPO; episodes continue into the next segment), :meth:`RolloutCollector.collect_episodes`
 takes whole episodes until there are at least ``min_steps`` steps (the vanilla policy gradient,
@@ -25,7 +19,6 @@ whose weights need complete episodes). Returns/lengths of finished episodes come
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -78,9 +71,6 @@ class RolloutCollector:
         ob_dtype: dtype observations are stored in (the policy's input dtype).
         seeds: per-copy seeds for the first reset.
         reward_scaler: optional return-based reward scaling.
-        overlap: step one half of the copies while the other half's forward pass runs, for
-            actors with :attr:`Actor.overlaps_envs` (``None``: whenever possible, i.e. a
-            ``SyncVectorEnv`` of at least 2 copies; ``False``: never).
     """
 
     def __init__(
@@ -91,7 +81,6 @@ class RolloutCollector:
         ob_dtype: np.dtype,
         seeds: list[int] | None = None,
         reward_scaler: RewardScaler | None = None,
-        overlap: bool | None = None,
     ) -> None:
         self.env = env
         self.horizon = horizon
@@ -101,16 +90,8 @@ class RolloutCollector:
         self.num_env = env.num_envs
         # SyncVectorEnv copies are stepped directly (see _env_step); SAME_STEP is checked by the learner.
         self._envs = list(env.envs) if isinstance(env, gym.vector.SyncVectorEnv) else None
-        self.overlap = overlap is not False and self._envs is not None and self.num_env >= 2
-        self._pool: ThreadPoolExecutor | None = None
         obs, _ = env.reset(seed=seeds)
         self.obs = np.array(obs, dtype=self.ob_dtype)
-
-    def close(self) -> None:
-        """Stop the forward-pass worker thread, if one was started."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
 
     def _step(self, actor: Actor) -> _Step:
         """One vector step from the current observations."""
@@ -132,18 +113,16 @@ class RolloutCollector:
             bootstrap[cut] = self.gamma * actor.value(np.stack([final_obs[i] for i in cut]))
         return bootstrap
 
-    def _env_step(self, actions: np.ndarray, copies: slice | None = None):
-        """Step every copy (or a ``SyncVectorEnv``'s ``copies``); returns next observations (the next
-        episode's first after an end), rewards, terminated, truncated, ``{copy: final observation}``
-        (copies numbered within ``copies``) and finished episodes.
+    def _env_step(self, actions: np.ndarray):
+        """Step every copy; returns next observations (the next episode's first after an end),
+        rewards, terminated, truncated, ``{copy: final observation}`` and finished episodes.
 
         A ``SyncVectorEnv``'s copies are stepped here directly, with its ``SAME_STEP`` autoreset
         semantics: its own ``step`` turns every info key of every copy into arrays at every step,
         which on MuJoCo costs about a third of the simulator's time. Other vector envs are stepped
         through their ``step``.
         """
-        envs = self._envs if copies is None else self._envs[copies]
-        n = len(actions)
+        n = self.num_env
         if self._envs is None:
             next_obs, reward, terminated, truncated, infos = self.env.step(actions)
             final_obs = {}
@@ -154,10 +133,10 @@ class RolloutCollector:
             # copies: with copy=False the env reuses its buffers
             return (np.array(next_obs, self.ob_dtype), np.array(reward, np.float64), np.array(terminated, bool),
                     np.array(truncated, bool), final_obs, _finished_episodes(infos))  # fmt: skip
-        next_obs = np.empty((n, *self.obs.shape[1:]), self.ob_dtype)
+        next_obs = np.empty_like(self.obs)
         reward, terminated, truncated = np.empty(n), np.empty(n, bool), np.empty(n, bool)
         final_obs, episodes = {}, []
-        for i, env in enumerate(envs):
+        for i, env in enumerate(self._envs):
             ob, reward[i], terminated[i], truncated[i], info = env.step(actions[i])
             if terminated[i] or truncated[i]:
                 final_obs[i] = np.asarray(ob, self.ob_dtype)
@@ -169,8 +148,6 @@ class RolloutCollector:
 
     def collect(self, actor: Actor) -> Segment:
         """``horizon`` vector steps; episodes in progress continue in the next call."""
-        if self.overlap and actor.overlaps_envs:
-            return self._collect_overlapped(actor)
         T, N = self.horizon, self.num_env
         obs_buf = np.empty((T, N, *self.obs.shape[1:]), self.ob_dtype)
         actions_buf = pdparams = None
@@ -186,41 +163,6 @@ class RolloutCollector:
             rewards[t], bootstrap[t], dones[t] = step.rewards, step.bootstrap, step.dones
             episodes.extend(step.episodes)
         last_vpreds = actor.value(self.obs).astype(np.float32)
-        return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, pdparams, last_vpreds, episodes)
-
-    def _collect_overlapped(self, actor: Actor) -> Segment:
-        """:meth:`collect` with each half's forward pass running while the other half's envs step."""
-        T, N = self.horizon, self.num_env
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollout-forward")
-        halves = (slice(0, N // 2), slice(N // 2, N))
-        obs_buf = np.empty((T, *self.obs.shape), self.ob_dtype)
-        actions_buf = pdparams = None
-        rewards, bootstrap, vpreds = (np.empty((T, N), np.float32) for _ in range(3))
-        dones = np.empty((T, N), bool)
-        reward, terminated, truncated = np.empty(N), np.empty(N, bool), np.empty(N, bool)
-        episodes: list[tuple[float, int]] = []
-        pending: list[Future] = [self._pool.submit(actor.forward, self.obs[h]) for h in halves]
-        for t in range(T):
-            obs_buf[t] = self.obs
-            final_obs = {}
-            for k, h in enumerate(halves):
-                flat, vpred = pending[k].result()
-                actions = actor.sample(flat)
-                if actions_buf is None:
-                    actions_buf = np.empty((T, N, *actions.shape[1:]), actions.dtype)
-                    pdparams = np.empty((T, N, *flat.shape[1:]), np.float32)
-                actions_buf[t, h], pdparams[t, h], vpreds[t, h] = actions, flat, vpred
-                next_obs, reward[h], terminated[h], truncated[h], finals, done_eps = self._env_step(actions, h)
-                self.obs[h] = next_obs
-                pending[k] = self._pool.submit(actor.forward, self.obs[h])
-                final_obs.update({h.start + i: ob for i, ob in finals.items()})
-                episodes.extend(done_eps)
-            dones[t] = terminated | truncated
-            rewards[t] = reward if self.reward_scaler is None else self.reward_scaler.scale(reward, dones[t])
-            bootstrap[t] = self._bootstrap(actor, terminated, truncated, final_obs)
-        # The last forward passes used this iteration's weights: right for V(s_T), stale for acting after the update.
-        last_vpreds = np.concatenate([future.result()[1] for future in pending]).astype(np.float32)
         return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, pdparams, last_vpreds, episodes)
 
     def collect_episodes(self, actor: Actor, min_steps: int) -> Segment:

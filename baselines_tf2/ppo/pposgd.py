@@ -173,7 +173,6 @@ def learn(
             if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
                 break
     finally:
-        collector.close()
         run.release()  # SIGINT/SIGTERM handlers back, however training ended
     return run.close()
 
