@@ -2,7 +2,7 @@
 
 * ``mujoco``: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, 64-64 tanh networks, 100k steps;
   rows: ours, SB3, the bare environment (``gymnasium.make``, random actions), ours on
-  ``mpirun -n 2``.
+  ``mpirun -n 2`` with the allgather (default) and the allreduce update.
 * ``atari``: ALE/Pong-v5, the paper's Atari settings (8 envs, T=128, 3 epochs, minibatch 256,
   Nature CNN), 20k steps; rows: ours, SB3 with its own Atari wrappers.
 
@@ -36,6 +36,7 @@ DATA = {"mujoco": REPO / "docs" / "data" / "throughput.csv", "atari": REPO / "do
 FIELDS = ["round", "impl", "ranks", "steps", "learn_seconds", "steps_per_s", "steady_steps_per_s", "process_seconds",
           "peak_rss_mib", "commit"]  # fmt: skip
 REPORT = REPO / "docs" / "benchmarks.md"
+MPI_ROW, MPI_ALLREDUCE_ROW = "baselines_tf2 mpirun -n 2", "baselines_tf2 mpirun -n 2 --mpi_update allreduce"
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "PRTE_MCA_rmaps_default_mapping_policy": ":oversubscribe"}  # fmt: skip
 
@@ -66,11 +67,13 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[str, float, float]:
         return out.read(), wall, usage.ru_maxrss / 1024.0
 
 
-def run_ours(steps: int, ranks: int = 1, env: str = "Hopper-v5") -> dict:
+def run_ours(steps: int, ranks: int = 1, env: str = "Hopper-v5", mpi_update: str | None = None) -> dict:
     """``run.py --alg ppo`` on ``env``; steps/s from the learner's own elapsed time."""
     with tempfile.TemporaryDirectory() as log:
         cmd = [sys.executable, "run.py", "--alg", "ppo", "--env", env, "--num_timesteps", str(steps),
                "--log_path", log, "--progress", "false"]  # fmt: skip
+        if mpi_update:
+            cmd += ["--mpi_update", mpi_update]
         if ranks > 1:
             mpirun = str(Path(sys.executable).parent / "mpirun")
             cmd = [mpirun, "-n", str(ranks), *cmd]
@@ -80,7 +83,10 @@ def run_ours(steps: int, ranks: int = 1, env: str = "Hopper-v5") -> dict:
     last = rows[-1]
     done, seconds = int(last["total_timesteps"]), float(last["time_elapsed"])
     steady = statistics.median(float(r["fps"]) for r in rows[1:])  # per-iteration, after the compile
-    return {"impl": "baselines_tf2" if ranks == 1 else f"baselines_tf2 mpirun -n {ranks}", "ranks": ranks,
+    impl = "baselines_tf2" if ranks == 1 else f"baselines_tf2 mpirun -n {ranks}"
+    if mpi_update:
+        impl += f" --mpi_update {mpi_update}"
+    return {"impl": impl, "ranks": ranks,
             "steps": done, "learn_seconds": seconds, "steps_per_s": done / seconds, "steady_steps_per_s": steady,
             "process_seconds": wall, "peak_rss_mib": rss}  # fmt: skip
 
@@ -141,19 +147,21 @@ def mujoco_section(rows: list[dict]) -> list[str]:
     ours, sb3 = median(rows, "baselines_tf2", "steps_per_s"), median(rows, "stable-baselines3", "steps_per_s")
     bare = median(rows, "bare environment", "steps_per_s")
     whole = median(rows, "stable-baselines3", "process_seconds") / median(rows, "baselines_tf2", "process_seconds")
-    mpi = median(rows, "baselines_tf2 mpirun -n 2", "steps_per_s")
+    mpi = median(rows, MPI_ROW, "steps_per_s")
+    mpi_allreduce = median(rows, MPI_ALLREDUCE_ROW, "steps_per_s")
     steady_one = median(rows, "baselines_tf2", "steady_steps_per_s")
-    steady_mpi = median(rows, "baselines_tf2 mpirun -n 2", "steady_steps_per_s")
+    steady_mpi = median(rows, MPI_ROW, "steady_steps_per_s")
     rounds = len({r["round"] for r in rows})
     return [
         f"## One process: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, {int(rows[0]['steps']):,} steps",
         "",
-        f"At commit {rows[0]['commit']}. Runs alternate (ours, SB3, the bare environment, ours on 2 ranks; {rounds} rounds);",
+        f"At commit {rows[0]['commit']}. Runs alternate (ours, SB3, the bare environment, ours on 2 ranks with each",
+        f"`--mpi_update`; {rounds} rounds);",
         "medians. Steps/s is measured around `learn()` (ours includes the one-off XLA compile) or, for the bare",
         "environment (`gymnasium.make`, random actions, `docs/scripts/bare_env.py`), around its stepping loop;",
         "*process s* is the whole process, imports included; RSS is the process's peak.",
         "",
-        *_table(rows, ("baselines_tf2", "stable-baselines3", "bare environment", "baselines_tf2 mpirun -n 2")),
+        *_table(rows, ("baselines_tf2", "stable-baselines3", "bare environment", MPI_ROW, MPI_ALLREDUCE_ROW)),
         "",
         f"- **Ours vs the bare environment: {ours / bare:.0%}** of its steps/s while training (target >= 75%).",
         "  The bare environment acts at random, so its Hopper episodes are ~20 steps and resets weigh more",
@@ -162,13 +170,17 @@ def mujoco_section(rows: list[dict]) -> list[str]:
         "  (imports and start-up included; target >= 3.5x).",
         f"- **MPI scaling: `mpirun -n 2` aggregate {mpi:,.0f} steps/s = {mpi / ours:.2f}x one rank** (target >= 1.7x);",
         "  each rank collects its own 2048-step batch, so an iteration is 4096 steps.",
+        f"  With `--mpi_update allreduce` (a gradient all-reduce per minibatch): {mpi_allreduce:,.0f} steps/s = "
+        f"{mpi_allreduce / ours:.2f}x.",
         f"- Steady state (median per-iteration steps/s, after the one-off XLA compile): one rank {steady_one:,.0f},",
         f"  two ranks {steady_mpi:,.0f} ({steady_mpi / steady_one:.2f}x).",
         "",
-        "Why two ranks give less than 2x: collection scales (each rank steps its own MuJoCo env on its own",
-        "core), but with one rank a whole epoch is one XLA-compiled call, while with several ranks every",
-        "minibatch needs its own call so that the gradients can be all-reduced on the host between steps",
-        "(~0.5 ms each, most of it TensorFlow's per-call cost).",
+        "How two ranks get there: each rank steps its own MuJoCo env on its own core, and the update needs",
+        "no collective per minibatch. The default `--mpi_update allgather` (for MLPs) exchanges the ranks'",
+        "batches once per iteration; every rank then runs the one-rank XLA epoch (one call) on the union of",
+        "the ranks' minibatches, which is MpiAdam's averaged-gradient step computed on each rank. The",
+        "all-reduce path pays a host round trip and a rendezvous of both ranks for each of the 320",
+        "minibatches of an iteration.",
         "",
     ]
 
@@ -222,6 +234,7 @@ def bench(part: str, steps: int, rounds: int, commit: str) -> None:
             lambda: run_sb3(steps),
             lambda: run_bare(steps),
             lambda: run_ours(steps, ranks=2),
+            lambda: run_ours(steps, ranks=2, mpi_update="allreduce"),
         )
     else:
         runs = (lambda: run_ours(steps, env="ALE/Pong-v5"), lambda: run_sb3(steps, atari=True))
