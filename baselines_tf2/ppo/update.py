@@ -123,10 +123,15 @@ class PPOUpdater:
                                      jit_compile=jit_compile)  # fmt: skip
         self._mpi_epoch_fn = tf.function(self._mpi_epoch, input_signature=[tf.TensorSpec([None, None], tf.int32)])
         # Calling the traced (concrete) functions directly skips tf.function's argument binding:
-        # ~150 us saved on every call, which under MPI is every minibatch.
-        self._epoch_call = self._epoch_fn.get_concrete_function()
-        self._grad_call = self._grad_fn.get_concrete_function()
-        self._apply_then_grad_call = self._apply_then_grad_fn.get_concrete_function()
+        # ~150 us saved on every call, which under MPI is every minibatch. Each is traced on first
+        # use (a trace of the policy and loss takes ~0.5 s; most runs use one path only).
+        self._calls: dict[str, Any] = {}
+
+    def _call(self, name: str):
+        """The concrete function of the ``tf.function`` attribute ``name``, traced once."""
+        if name not in self._calls:
+            self._calls[name] = getattr(self, name).get_concrete_function()
+        return self._calls[name]
 
     # ---------------------------------------------------------------- compiled pieces
 
@@ -214,7 +219,7 @@ class PPOUpdater:
             perms = mpi_util.allgather_object(np.asarray(perm, np.int32), self.comm)
             perm = np.concatenate([p + start for p, start in zip(perms, self._rank_starts)], axis=1)
         if self.single_rank or self.allgather:
-            return dict(zip(METRIC_NAMES, self._epoch_call(tf.constant(perm, tf.int32)).numpy().tolist()))
+            return dict(zip(METRIC_NAMES, self._call("_epoch_fn")(tf.constant(perm, tf.int32)).numpy().tolist()))
         if self.in_graph_allreduce:
             self.optimizer.check_synced()
             return dict(zip(METRIC_NAMES, self._mpi_epoch_fn(tf.constant(perm, tf.int32)).numpy().tolist()))
@@ -223,9 +228,9 @@ class PPOUpdater:
         for idx in perm:
             idx = tf.constant(idx, tf.int32)
             if avg_grad is None:
-                g, metrics = self._grad_call(idx)
+                g, metrics = self._call("_grad_fn")(idx)
             else:
-                g, metrics = self._apply_then_grad_call(tf.constant(avg_grad), idx)
+                g, metrics = self._call("_apply_then_grad_fn")(tf.constant(avg_grad), idx)
             avg_grad = self.optimizer.average_gradient(g.numpy())
             totals += metrics.numpy()
         self.optimizer.apply_averaged(avg_grad, stepsize)
