@@ -79,11 +79,13 @@ class MpiAdam(tf.Module):
         self._compiled_apply = tf.function(
             self.apply_gradient,
             input_signature=[tf.TensorSpec([self.size], tf.float32), tf.TensorSpec([], tf.float32)],
+            autograph=False,
         )
-        self._compiled_getflat = tf.function(lambda: get_flat(self.var_list))
+        self._compiled_getflat = tf.function(lambda: get_flat(self.var_list), autograph=False)
         self._compiled_setfromflat = tf.function(
             lambda flat: set_from_flat(self.var_list, flat),
             input_signature=[tf.TensorSpec([self.size], tf.float32)],
+            autograph=False,
         )
 
     def apply_gradient(self, flat_grad: tf.Tensor, stepsize: tf.Tensor) -> tf.Tensor:

@@ -81,7 +81,7 @@ class Policy(tf.Module):
         # The host generator behind act(); learn() replaces it with its rank's checkpointed generator.
         self.rng = np.random.default_rng()
         self._actor = None
-        self._forward_fn = tf.function(self.forward, input_signature=[self.ob_spec])
+        self._forward_fn = tf.function(self.forward, input_signature=[self.ob_spec], autograph=False)
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Flat distribution parameters ``[batch, *param_shape]`` and ``vpred`` ``[batch]``."""

@@ -33,9 +33,9 @@ class PGUpdater:
         self.policy, self.optimizer, self.vf_coef = policy, optimizer, float(vf_coef)
         per_sample = tf.TensorSpec([None], tf.float32)
         self._grad_fn = tf.function(
-            self._grad, input_signature=[policy.ob_spec, policy.ac_spec, per_sample, per_sample]
+            self._grad, input_signature=[policy.ob_spec, policy.ac_spec, per_sample, per_sample], autograph=False
         )
-        self._kl_fn = tf.function(self._kl, input_signature=[policy.ob_spec, policy.pdparam_spec])
+        self._kl_fn = tf.function(self._kl, input_signature=[policy.ob_spec, policy.pdparam_spec], autograph=False)
 
     def _grad(self, ob, ac, weights, vtarg):
         with tf.GradientTape() as tape:

@@ -106,22 +106,30 @@ class PPOUpdater:
         self.stepsize = tf.Variable(0.0, trainable=False)
         self.clip_param = tf.Variable(0.0, trainable=False)
         self._stepsize_host = self._clip_host = 0.0
-        self._load_fn = tf.function(self._load, input_signature=batch_specs)
+        self._load_fn = tf.function(self._load, input_signature=batch_specs, autograph=False)
         index = tf.TensorSpec([None], tf.int32)
         self._epoch_fn = tf.function(
-            self._epoch, input_signature=[tf.TensorSpec([None, None], tf.int32)], jit_compile=jit_compile
+            self._epoch,
+            input_signature=[tf.TensorSpec([None, None], tf.int32)],
+            jit_compile=jit_compile,
+            autograph=False,
         )
-        self._grad_fn = tf.function(self._minibatch_grad, input_signature=[index], jit_compile=jit_compile)
+        self._grad_fn = tf.function(
+            self._minibatch_grad, input_signature=[index], jit_compile=jit_compile, autograph=False
+        )
         self._apply_then_grad_fn = tf.function(
             self._apply_then_grad,
             input_signature=[tf.TensorSpec([optimizer.size], tf.float32), index],
             jit_compile=jit_compile,
+            autograph=False,
         )
-        self._metrics_fn = tf.function(self._metrics, input_signature=[])
+        self._metrics_fn = tf.function(self._metrics, input_signature=[], autograph=False)
         # Under MPI: one call per epoch too, the all-reduce a host callback between compiled pieces.
         self._apply_fn = tf.function(self._apply, input_signature=[tf.TensorSpec([optimizer.size], tf.float32)],
-                                     jit_compile=jit_compile)  # fmt: skip
-        self._mpi_epoch_fn = tf.function(self._mpi_epoch, input_signature=[tf.TensorSpec([None, None], tf.int32)])
+                                     jit_compile=jit_compile, autograph=False)  # fmt: skip
+        self._mpi_epoch_fn = tf.function(
+            self._mpi_epoch, input_signature=[tf.TensorSpec([None, None], tf.int32)], autograph=False
+        )
         # Calling the traced (concrete) functions directly skips tf.function's argument binding:
         # ~150 us saved on every call, which under MPI is every minibatch. Each is traced on first
         # use (a trace of the policy and loss takes ~0.5 s; most runs use one path only).
@@ -158,24 +166,24 @@ class PPOUpdater:
         return self._grad(*[tf.gather(v, idx) for v in self.batch], self.clip_param)
 
     def _epoch(self, perm):
-        totals = tf.zeros([len(METRIC_NAMES)])
-        for i in tf.range(tf.shape(perm)[0]):
+        def step(i):
             g, metrics = self._minibatch_grad(perm[i])
             self.optimizer.apply_gradient(g, self.stepsize)
-            totals += metrics
-        return totals / tf.cast(tf.shape(perm)[0], tf.float32)
+            return metrics
+
+        return _mean_over_minibatches(perm, step)
 
     def _apply(self, avg_grad):
         self.optimizer.apply_gradient(avg_grad, self.stepsize)
         return avg_grad
 
     def _mpi_epoch(self, perm):
-        totals = tf.zeros([len(METRIC_NAMES)])
-        for i in tf.range(tf.shape(perm)[0]):
+        def step(i):
             g, metrics = self._grad_fn(perm[i])
             self._apply_fn(self.optimizer.average_gradient_in_graph(g))
-            totals += metrics
-        return totals / tf.cast(tf.shape(perm)[0], tf.float32)
+            return metrics
+
+        return _mean_over_minibatches(perm, step)
 
     def _apply_then_grad(self, avg_grad, idx):
         self.optimizer.apply_gradient(avg_grad, self.stepsize)
@@ -240,3 +248,16 @@ class PPOUpdater:
         """The loss metrics of the current parameters on the whole loaded batch (no update)."""
         self._set_schedule(self._stepsize_host, clip_param)
         return dict(zip(METRIC_NAMES, self._metrics_fn().numpy().tolist()))
+
+
+def _mean_over_minibatches(perm: tf.Tensor, step) -> tf.Tensor:
+    """Run ``step(i)`` (which returns the metrics vector) for every row ``i`` of ``perm``, in order; their mean.
+
+    An explicit ``tf.while_loop``, so the functions need no AutoGraph conversion (which parsed the
+    policy's, the loss's and tfp's source at every start: seconds of tracing).
+    """
+    n = tf.shape(perm)[0]
+    _, totals = tf.while_loop(
+        lambda i, _: i < n, lambda i, totals: (i + 1, totals + step(i)), (tf.constant(0), tf.zeros([len(METRIC_NAMES)]))
+    )
+    return totals / tf.cast(n, tf.float32)
