@@ -126,3 +126,20 @@ def test_start_until_starts_nothing_once_passed(tmp_path):
     assert runner.run(build_grid("mujoco", envs=["CartPole-v1"], seeds=[0])) == 0
     assert lines[-2:] == ["reproduce: --start_until reached; 1 run(s) not started", "reproduce: 0/1 runs done"]
     assert not list(tmp_path.glob("data/**/*.csv"))
+
+
+def test_partial_table1_says_its_rows_are_not_comparable_yet(tmp_path):
+    def curve(env, setting, score):
+        path = tmp_path / "data" / env / setting / "seed0.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"total_timesteps,eprewmean\n2048,{score}\n")
+
+    for env in ("Hopper-v5", "Swimmer-v5"):
+        curve(env, "clip_0.2", 10.0)
+    (tmp_path / "data" / "random_scores.csv").write_text("env,episodes,random_score\nHopper-v5,1,0\nSwimmer-v5,1,0\n")
+    curve("Hopper-v5", "none", 5.0)
+    assert "cannot be compared with each other" in build_report(tmp_path)
+    curve("Swimmer-v5", "none", 20.0)  # every setting on every task: no warning
+    text = build_report(tmp_path)
+    assert "cannot be compared" not in text
+    assert "| No clipping or penalty | 2 | 2 | 0.75 |" in text  # (0.5 + 1.0) / 2: Swimmer's best is "none"

@@ -212,6 +212,9 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
         means[setting] = flat.mean()
         lines.append(f"| {SETTINGS[setting][0]} | {len(groups)} | {len(flat)} | {flat.mean():.2f} | {paper.get(setting, float('nan')):.2f} "
                      f"| {iqm(flat):.2f} [{lo:.2f}, {hi:.2f}] |")  # fmt: skip
+    if len({len(norm.get(s, {})) for s in settings}) > 1:
+        lines.append("\nNot every setting has run on every task yet: rows average over different tasks (the *tasks* "
+                     "column) and cannot be compared with each other until the grid is complete.")  # fmt: skip
     missing = [e for e in envs if e not in random]
     if missing:
         lines.append(f"\nNot normalised (no random-policy score yet): {', '.join(missing)}.")
