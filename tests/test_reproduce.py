@@ -143,3 +143,4 @@ def test_partial_table1_says_its_rows_are_not_comparable_yet(tmp_path):
     text = build_report(tmp_path)
     assert "cannot be compared" not in text
     assert "| No clipping or penalty | 2 | 2 | 0.75 |" in text  # (0.5 + 1.0) / 2: Swimmer's best is "none"
+    assert "0.75 one run per task: no interval |" in text  # a stratified bootstrap of single runs is degenerate

@@ -208,10 +208,15 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
         if not groups:
             continue
         flat = np.concatenate(groups)
-        lo, hi = bootstrap_ci(groups)
         means[setting] = flat.mean()
+        # Resampling within each task: with one run per task there is nothing to resample.
+        interval = (
+            "one run per task: no interval"
+            if all(len(g) == 1 for g in groups)
+            else "[{:.2f}, {:.2f}]".format(*bootstrap_ci(groups))
+        )
         lines.append(f"| {SETTINGS[setting][0]} | {len(groups)} | {len(flat)} | {flat.mean():.2f} | {paper.get(setting, float('nan')):.2f} "
-                     f"| {iqm(flat):.2f} [{lo:.2f}, {hi:.2f}] |")  # fmt: skip
+                     f"| {iqm(flat):.2f} {interval} |")  # fmt: skip
     if len({len(norm.get(s, {})) for s in settings}) > 1:
         lines.append("\nNot every setting has run on every task yet: rows average over different tasks (the *tasks* "
                      "column) and cannot be compared with each other until the grid is complete.")  # fmt: skip
