@@ -49,11 +49,8 @@ class Actor:
     def step_with_params(self, obs: np.ndarray, stochastic: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Actions, value estimates and the flat distribution parameters ``[n, param]`` they came from."""
         flat, vpred = self.forward(obs)
-        return self.sample(flat, stochastic), vpred, flat
-
-    def sample(self, flat: np.ndarray, stochastic: bool = True) -> np.ndarray:
-        """Actions for flat distribution parameters: a draw from the rank's generator, or the mode."""
-        return self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)
+        actions = self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)
+        return actions, vpred, flat
 
     def value(self, obs: np.ndarray) -> np.ndarray:
         """Value estimates ``[n]``."""

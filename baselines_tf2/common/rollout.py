@@ -101,17 +101,12 @@ class RolloutCollector:
         dones = terminated | truncated
         if self.reward_scaler is not None:
             reward = self.reward_scaler.scale(reward, dones)
-        bootstrap = self._bootstrap(actor, terminated, truncated, final_obs)
-        self.obs = next_obs
-        return _Step(obs, actions, vpreds, pdparams, reward, bootstrap, dones, episodes)
-
-    def _bootstrap(self, actor: Actor, terminated: np.ndarray, truncated: np.ndarray, final_obs: dict) -> np.ndarray:
-        """``gamma * V(final observation)`` for copies cut by a time limit, 0 elsewhere."""
-        bootstrap = np.zeros(len(terminated))
+        bootstrap = np.zeros(self.num_env)
         cut = [i for i in final_obs if truncated[i] and not terminated[i]]
         if cut:
             bootstrap[cut] = self.gamma * actor.value(np.stack([final_obs[i] for i in cut]))
-        return bootstrap
+        self.obs = next_obs
+        return _Step(obs, actions, vpreds, pdparams, reward, bootstrap, dones, episodes)
 
     def _env_step(self, actions: np.ndarray):
         """Step every copy; returns next observations (the next episode's first after an end),
