@@ -36,7 +36,7 @@ NETWORKS = ("mlp", "cnn", "cnn_small")
 # learn() keywords that run.py sets from its own flags (or that make no sense on a command line).
 _RESERVED = {"env", "policy_fn", "callback", "comm", "seed", "log_path", "save_path", "load_path", "save_interval",
              "num_env", "max_timesteps"}  # fmt: skip
-_POLICY_KWARGS = {"hid_size": 64, "num_hid_layers": 2}
+_POLICY_KWARGS = {"hid_size": 64, "num_hid_layers": 2, "precision": "float32"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -180,18 +180,28 @@ def _settings(args: argparse.Namespace, extra: dict[str, Any], env_type: str) ->
 
 
 def _policy_fn(settings: dict[str, Any]):
-    from baselines_tf2.common.policies import CnnPolicy, MlpPolicy  # noqa: PLC0415
+    from baselines_tf2.common.policies import PRECISIONS, CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
 
     network = settings.pop("network")
     hid_size, num_hid_layers = settings.pop("hid_size"), settings.pop("num_hid_layers")
+    precision = settings.pop("precision")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if network == "mlp":
+        if precision != "float32":
+            raise ConfigError(
+                f"--precision {precision} is for CNN policies; the MLP acts in NumPy and trains in float32"
+            )
         return partial(MlpPolicy, hid_size=hid_size, num_hid_layers=num_hid_layers), network
-    return partial(CnnPolicy, kind="large" if network == "cnn" else "small"), network
+    if precision == "bfloat16" and not bfloat16_is_fast() and mpi_util.rank() == 0:
+        print("note: this CPU has no AMX/AVX512-BF16 units; --precision bfloat16 will be slower than float32")
+    return partial(CnnPolicy, kind="large" if network == "cnn" else "small", precision=precision), network
 
 
 def _run_config(args: argparse.Namespace, env_type: str, network: str, settings: dict[str, Any]) -> dict[str, Any]:
     return {"alg": args.alg, "env": args.env, "env_type": env_type, "network": network,
-            "hid_size": settings.get("hid_size"), "num_hid_layers": settings.get("num_hid_layers")}  # fmt: skip
+            "hid_size": settings.get("hid_size"), "num_hid_layers": settings.get("num_hid_layers"),
+            "precision": settings.get("precision")}  # fmt: skip
 
 
 def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
@@ -306,7 +316,7 @@ def _prepare_video(env_id: str, env_type: str, video_dir: str) -> None:
 def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_env: int, settings: dict[str, Any],
                     config: dict[str, Any]) -> None:  # fmt: skip
     ranks = mpi_util.size()
-    layers = f" {config['num_hid_layers']}x{config['hid_size']}" if network == "mlp" else ""
+    layers = f" {config['num_hid_layers']}x{config['hid_size']}" if network == "mlp" else f" ({config['precision']})"
     print(f"baselines_tf2: --alg {args.alg} on {args.env} ({env_type}), network {network}{layers}, "
           f"{ranks} rank(s) x {num_env} env(s), {args.num_timesteps} timesteps, seed {args.seed}")  # fmt: skip
     for key in sorted(settings):

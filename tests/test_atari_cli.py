@@ -3,16 +3,22 @@
 import os
 import re
 
+import pytest
+
 from baselines_tf2.cli import main
 
 
-def test_pong_trains_one_iteration_and_plays(tmp_path, capsys):
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_pong_trains_one_iteration_and_plays(tmp_path, capsys, precision):
+    """Trained in either precision, the checkpoint plays with the default float32 network."""
     ckpt = str(tmp_path / "ckpt")
     code = main(["--env", "ALE/Pong-v5", "--num_timesteps", "1024", "--optim_epochs", "1", "--save_path", ckpt,
-                 "--log_path", str(tmp_path / "log"), "--progress", "false"])  # fmt: skip
+                 "--log_path", str(tmp_path / "log"), "--progress", "false", "--precision", precision])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "network cnn, 1 rank(s) x 8 env(s)" in out and re.search(r"\| total_timesteps +\| +1024 \|", out)
+    assert f"network cnn ({precision}), 1 rank(s) x 8 env(s)" in out
+    assert re.search(r"\| total_timesteps +\| +1024 \|", out)
+    assert re.search(r"\| approxkl +\| +[0-9.e-]+ \|", out)
     assert len(os.listdir(tmp_path / "log" / "monitor")) == 8
     code = main(["--env", "ALE/Pong-v5", "--num_timesteps", "0", "--load_path", ckpt, "--play", "--play_episodes", "1"])
     assert code == 0

@@ -87,6 +87,8 @@ def test_train_save_then_play_from_the_checkpoint(tmp_path, capsys):
         (["--play", "--play_episodes", "0"], "--play_episodes must be > 0"),
         (["--loss", "clipped"], "loss must be one of clip, none, fixed_kl, adaptive_kl"),
         (["--mpi_update", "ring"], "mpi_update must be one of auto, allgather, allreduce, got 'ring'"),
+        (["--precision", "float16"], "--precision must be one of float32, bfloat16, got 'float16'"),
+        (["--precision", "bfloat16"], "--precision bfloat16 is for CNN policies"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(argv, message, capsys):

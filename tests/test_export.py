@@ -57,9 +57,9 @@ def perturbed(module, seed, stddev=0.3):
 
 def make_case(name):
     rng = np.random.default_rng(0)
-    if name == "cnn":
+    if name.startswith("cnn"):
         tf.random.set_seed(1)
-        pi = CnnPolicy(IMG, spaces.Discrete(5), kind="large")
+        pi = CnnPolicy(IMG, spaces.Discrete(5), kind="large", precision=name.partition("_")[2] or "float32")
         perturbed(pi, 1, stddev=0.1)  # small: values of order 1 (float32 rounding grows with them)
         obs = rng.integers(0, 256, size=(32, *IMG.shape), dtype=np.uint8)
         obs[0] = 0
@@ -76,7 +76,12 @@ def make_case(name):
     return pi, obs.astype(np.float32)
 
 
-CASES = ["mlp_box", "mlp_discrete", "cnn"]
+CASES = ["mlp_box", "mlp_discrete", "cnn", "cnn_bfloat16"]
+
+
+def reference(name, pi):
+    """What the export computes: the policy itself, or for a bfloat16 CNN its float32 twin."""
+    return pi.with_precision("float32") if name == "cnn_bfloat16" else pi
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +107,7 @@ def exported(tmp_path_factory):
 def test_deterministic_actions_and_values_match_the_policy(exported, name):
     _, cases, out = exported
     pi, obs = cases[name]
+    pi = reference(name, pi)
     flat, vpred = pi.forward_numpy(obs)  # the TF policy's own forward pass
     action = pi.pdtype.mode_numpy(flat)
     host_action, host_vpred = pi.act_batch(False, obs)  # the NumPy acting path agrees with it
@@ -138,6 +144,7 @@ def test_raw_observations_are_normalised_and_clipped_inside(exported):
 def test_sample_signature_is_seeded_and_follows_the_distribution(exported, name):
     _, cases, out = exported
     pi, obs = cases[name]
+    pi = reference(name, pi)
     first, again = out[f"{name}.sample7"]
     [other] = out[f"{name}.sample8"]
     np.testing.assert_array_equal(first, again)

@@ -19,11 +19,11 @@ AC_SPACES = {
 }
 
 
-def make(kind: str, ac_space, seed: int = 0):
+def make(kind: str, ac_space, seed: int = 0, precision: str = "float32"):
     tf.random.set_seed(seed)
     if kind == "mlp":
         return MlpPolicy(OB, ac_space, hid_size=16, num_hid_layers=2)
-    return CnnPolicy(IMG, ac_space, kind=kind)
+    return CnnPolicy(IMG, ac_space, kind=kind, precision=precision)
 
 
 def observations(kind: str, n: int, seed: int = 0) -> np.ndarray:
@@ -92,10 +92,14 @@ def ppo_like_loss(pi, obs, actions, adv, returns):
         ("mlp", "multibinary", 12),
         ("large", "discrete", 12),  # 3 conv + fc + pol head + vf head
         ("small", "box", 11),  # 2 conv + fc + mean head + vf head + logstd
+        ("large/bfloat16", "discrete", 12),  # mixed precision: the gradient reaches the float32 weights
+        ("small/bfloat16", "box", 11),
     ],
 )
 def test_every_trainable_variable_changes_after_one_update(kind, ac_name, n_vars):
-    pi = make(kind, AC_SPACES[ac_name])
+    kind, _, precision = kind.partition("/")
+    pi = make(kind, AC_SPACES[ac_name], precision=precision or "float32")
+    assert all(v.dtype == tf.float32 for v in pi.trainable_variables)
     var_list = pi.trainable_variables
     assert len(var_list) == n_vars
     if pi.ob_rms is not None:
@@ -175,3 +179,27 @@ def test_act_draws_from_the_policy_generator_and_sees_new_weights():
     pi.pol_head.dense.b.assign_add(tf.ones_like(pi.pol_head.dense.b))
     mode2, vpred2 = pi.act(False, ob)
     assert vpred2 == pytest.approx(vpred + 2.0, rel=1e-5) and np.allclose(mode2, mode + 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("ac_name", ["discrete", "box"])
+def test_bfloat16_cnn_is_the_float32_network_rounded_to_bfloat16(ac_name):
+    """Same weights: outputs agree to bfloat16's ~3 significant digits, are float32, and do differ."""
+    half = make("large", AC_SPACES[ac_name], precision="bfloat16")
+    for v in half.trainable_variables:
+        v.assign_add(np.random.default_rng(0).normal(0, 0.02, v.shape).astype(np.float32))
+    full = half.with_precision("float32")
+    assert full.precision == "float32" and half.with_precision("bfloat16") is half
+    obs = observations("large", 32)
+    (flat32, v32), (flat16, v16) = full.forward_numpy(obs), half.forward_numpy(obs)
+    assert flat16.dtype == v16.dtype == np.float32
+    for a, b in ((flat32, flat16), (v32, v16)):
+        scale = np.abs(a).max()
+        assert scale > 0.01
+        assert 1e-5 * scale < np.abs(a - b).max() < 3e-2 * scale
+    if ac_name == "box":  # the learned log-std passes through untouched
+        np.testing.assert_array_equal(flat16[:, 2:], np.broadcast_to(half.pol_head.logstd.numpy(), (32, 2)))
+
+
+def test_unknown_precision_is_rejected():
+    with pytest.raises(ValueError, match="unknown precision 'float16'"):
+        CnnPolicy(IMG, spaces.Discrete(2), precision="float16")

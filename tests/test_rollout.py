@@ -115,10 +115,12 @@ def test_direct_stepping_of_sync_copies_equals_the_vector_envs_step():
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
 
 
-def test_cnn_pi_old_is_the_acting_distribution():
-    """Without a normaliser nothing moves between acting and updating: pi_old is the rollout's, ratio 1."""
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_cnn_pi_old_is_the_acting_distribution(precision):
+    """Without a normaliser nothing moves between acting and updating: pi_old is the rollout's, ratio 1
+    (in bfloat16 too: the rollout acts with the same bfloat16 network)."""
     env = vec(NoiseImageEnv, 3)
-    pi = CnnPolicy(env.single_observation_space, env.single_action_space, kind="small")
+    pi = CnnPolicy(env.single_observation_space, env.single_action_space, kind="small", precision=precision)
     for v in pi.trainable_variables:  # a head far from uniform, so that a mismatch would show
         v.assign(v + np.random.default_rng(0).normal(0, 0.05, v.shape).astype(np.float32))
     seg = RolloutCollector(env, 10, 0.99, np.uint8, seeds=[0, 1, 2]).collect(make_actor(pi, np.random.default_rng(1)))

@@ -3,7 +3,9 @@
 The exported graph takes **raw** observations ``[batch, *ob_shape]`` (the dtype of the policy's
 ``ob_spec``: float32 for ``MlpPolicy``, the image dtype, uint8, for ``CnnPolicy``) and does what the
 policy does: for ``MlpPolicy`` ``clip((ob - ob_rms.mean) / ob_rms.std, -5, 5)`` with the running
-statistics saved as they were at export time, for ``CnnPolicy`` ``ob / 255``, then the network.
+statistics saved as they were at export time, for ``CnnPolicy`` ``ob / 255``, then the network
+(always in float32: a ``precision="bfloat16"`` CNN is exported as its float32 twin, which TFLite and
+CPUs without bfloat16 units can run).
 
 Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with ``observations=...``):
 
@@ -38,7 +40,7 @@ from baselines_tf2.common.distributions import (
     MultiCategoricalPdType,
     PdType,
 )
-from baselines_tf2.common.policies import Policy
+from baselines_tf2.common.policies import CnnPolicy, Policy
 from baselines_tf2.errors import ConfigError, ExportError
 
 __all__ = ["SAMPLE", "SERVING", "TFLITE_FILE", "check_export_dir", "export_saved_model", "sample_actions"]
@@ -144,6 +146,8 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".export-")
     try:
+        if isinstance(policy, CnnPolicy):
+            policy = policy.with_precision("float32")  # portable: TFLite (and many CPUs) have no bfloat16 kernels
         module, signatures = _serving_module(policy, stochastic)
         tf.saved_model.save(module, tmp, signatures=signatures)
         if tflite:

@@ -3,6 +3,10 @@
 Policies are built wholly from ``tf.Module``s (never Keras layers inside a ``tf.Module``: Keras 3
 layers held that way drop out of ``trainable_variables`` and silently never train). Keeping the
 weights as plain variables also lets the rollout mirror the MLP in NumPy.
+
+The weights are always float32. Given an input of another float dtype (``bfloat16`` in a
+``CnnPolicy(precision="bfloat16")``), a layer computes in that dtype with a cast copy of its
+weights, so the gradient still reaches the float32 variables (mixed precision).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ class Dense(tf.Module):
         self.b = tf.Variable(tf.zeros([out_dim]), name="b")
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return tf.matmul(x, self.w) + self.b
+        return tf.matmul(x, _as(self.w, x.dtype)) + _as(self.b, x.dtype)
 
 
 class Conv2D(tf.Module):
@@ -36,8 +40,13 @@ class Conv2D(tf.Module):
         self.b = tf.Variable(tf.zeros([filters]), name="b")
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return tf.nn.conv2d(x, self.w, strides=self.stride, padding="VALID") + self.b
+        return tf.nn.conv2d(x, _as(self.w, x.dtype), strides=self.stride, padding="VALID") + _as(self.b, x.dtype)
 
     def output_size(self, size: int) -> int:
         """Spatial size of the output for an input of spatial ``size``."""
         return (size - int(self.w.shape[0])) // self.stride + 1
+
+
+def _as(var: tf.Variable, dtype: tf.DType) -> tf.Tensor:
+    """``var`` in the compute dtype (the variable itself when it already is)."""
+    return var if var.dtype == dtype else tf.cast(var, dtype)
