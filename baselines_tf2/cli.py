@@ -54,7 +54,7 @@ def _positive_number(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The typed flags of run.py (``learn()`` keywords are parsed separately)."""
-    from baselines_tf2.common.envs import ENV_TYPES  # noqa: PLC0415
+    from baselines_tf2.common.envs import ENV_BACKENDS, ENV_TYPES  # noqa: PLC0415
     from baselines_tf2.ppo.defaults import ALGS  # noqa: PLC0415
 
     epilog = (
@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--network", default=None, choices=NETWORKS, help="default: mlp, or cnn for Atari")
     p.add_argument("--num_env", type=int, default=None, help="env copies per MPI rank (default from the preset)")
+    p.add_argument("--env_backend", default="gymnasium", choices=ENV_BACKENDS,
+                   help="how training env copies are stepped: gymnasium's SyncVectorEnv, or for Atari ale_py's "
+                   "C++ vector env on the rank's share of the cores")  # fmt: skip
     p.add_argument("--reward_scale", type=float, default=1.0, help="constant reward multiplier")
     p.add_argument("--save_path", default=None, help="checkpoint folder")
     p.add_argument("--load_path", default=None, help="checkpoint folder or prefix to resume from or play")
@@ -251,6 +254,8 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         raise ConfigError("--export_tflite needs --export DIR")
     if args.export:
         check_export_dir(args.export)
+    if args.env_backend == "ale_vector" and env_type != "atari":
+        raise ConfigError(f"--env_backend ale_vector is for Atari ids, not {args.env} ({env_type})")
     if args.video and not args.play:
         raise ConfigError("--video records the --play episodes; add --play")
     if args.video and rank == 0:
@@ -266,8 +271,9 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     if args.num_timesteps > 0:
         log_dir = os.path.join(args.log_path, "monitor") if args.log_path else None
         env = make_vec_env(
-            args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type
-        )
+            args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type,
+            backend=args.env_backend, threads=max(1, len(os.sched_getaffinity(0)) // mpi_util.size()),
+        )  # fmt: skip
         try:
             policy = learn(
                 env, policy_fn, max_timesteps=args.num_timesteps, num_env=num_env, seed=args.seed, log_path=args.log_path,
@@ -317,8 +323,9 @@ def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_e
                     config: dict[str, Any]) -> None:  # fmt: skip
     ranks = mpi_util.size()
     layers = f" {config['num_hid_layers']}x{config['hid_size']}" if network == "mlp" else f" ({config['precision']})"
+    backend = f" ({args.env_backend})" if args.env_backend != "gymnasium" else ""
     print(f"baselines_tf2: --alg {args.alg} on {args.env} ({env_type}), network {network}{layers}, "
-          f"{ranks} rank(s) x {num_env} env(s), {args.num_timesteps} timesteps, seed {args.seed}")  # fmt: skip
+          f"{ranks} rank(s) x {num_env} env(s){backend}, {args.num_timesteps} timesteps, seed {args.seed}")  # fmt: skip
     for key in sorted(settings):
         print(f"  {key:26s} {settings[key]!r}")
     sys.stdout.flush()

@@ -8,8 +8,8 @@
   policy's samples are unbounded; the sample, not the clipped action, is what is trained on).
   With ``video_dir`` the bare env renders ``rgb_array`` frames and records every episode, below
   all other wrappers (Atari: the raw 210x160 colour frames, every emulator frame, at 60 fps).
-* :func:`make_vec_env` puts ``num_env`` copies in a gymnasium ``SyncVectorEnv`` with
-  ``AutoresetMode.SAME_STEP``: the step that ends an episode returns the next episode's first
+* :func:`make_vec_env` puts ``num_env`` copies in a gymnasium ``SyncVectorEnv`` (or, for Atari
+  training with ``backend="ale_vector"``, ale_py's C++ vector env) with ``AutoresetMode.SAME_STEP``: the step that ends an episode returns the next episode's first
   observation and puts the last one in ``info["final_obs"]`` (needed to bootstrap truncations).
   Copy ``i`` of rank ``r`` is seeded ``seed + 10000 * r + i``.
 """
@@ -29,10 +29,11 @@ from baselines_tf2.common.monitor import Monitor, has_monitor
 from baselines_tf2.common.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
+__all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
            "make_vec_env", "rank_seed", "single_env_as_vec"]  # fmt: skip
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
+ENV_BACKENDS = ("gymnasium", "ale_vector")  # how make_vec_env steps the copies
 ATARI_FPS = 60  # the emulator's frame rate: a video of the frameskip=1 env plays in real time
 
 _registered_ale = False
@@ -159,19 +160,34 @@ def make_vec_env(
     log_dir: str | None = None,
     reward_scale: float = 1.0,
     env_type: str | None = None,
-) -> SyncVectorEnv:
+    backend: str = "gymnasium",
+    threads: int = 0,
+) -> gym.vector.VectorEnv:
     """``num_env`` copies of ``env_id`` for one MPI rank, auto-resetting in the same step.
 
     Monitor files go to ``{log_dir}/{rank}.{i}.monitor.csv`` when ``log_dir`` is given. Seed the
-    copies with ``env.reset(seed=env_seeds(seed, rank, num_env))``.
+    copies with ``env.reset(seed=env_seeds(seed, rank, num_env))``. ``backend="ale_vector"``
+    (Atari training only) steps the copies in ale_py's C++ vector env on ``threads`` threads
+    (0: one per copy, up to the cores) instead of a gymnasium ``SyncVectorEnv``; see
+    :mod:`~baselines_tf2.common.ale_vector`.
     """
     if num_env < 1:
         raise ConfigError(f"num_env must be >= 1, got {num_env}")
+    if backend not in ENV_BACKENDS:
+        raise ConfigError(f"env_backend must be one of {', '.join(ENV_BACKENDS)}, got {backend!r}")
     kind = env_type or env_type_of(env_id)
+    paths = [os.path.join(log_dir, f"{rank}.{i}") if log_dir else None for i in range(num_env)]
+    if backend == "ale_vector":
+        if kind != "atari" or not train:
+            raise ConfigError(f"--env_backend ale_vector is for training on Atari ids, not {env_id} ({kind})")
+        from baselines_tf2.common.ale_vector import AleVectorEnv  # noqa: PLC0415
+
+        _register_atari()
+        return AleVectorEnv(_spec(env_id).id, num_env, num_threads=threads, monitor_files=paths,
+                            reward_scale=reward_scale)  # fmt: skip
 
     def thunk(i: int) -> Callable[[], gym.Env]:
-        path = os.path.join(log_dir, f"{rank}.{i}") if log_dir else None
-        return lambda: make_env(env_id, train=train, monitor_file=path, reward_scale=reward_scale, env_type=kind)
+        return lambda: make_env(env_id, train=train, monitor_file=paths[i], reward_scale=reward_scale, env_type=kind)
 
     return SyncVectorEnv([thunk(i) for i in range(num_env)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
 

@@ -21,7 +21,40 @@ from typing import Any
 
 import gymnasium as gym
 
-__all__ = ["Monitor", "has_monitor", "read_monitor_csv"]
+__all__ = ["Monitor", "MonitorLog", "has_monitor", "read_monitor_csv"]
+
+
+class MonitorLog:
+    """One env copy's episode records: the ``info["episode"]`` dicts and, optionally, the CSV file.
+
+    Used by :class:`Monitor` and by vector envs that watch their copies themselves
+    (:class:`~baselines_tf2.common.ale_vector.AleVectorEnv`).
+    """
+
+    def __init__(self, filename: str | None = None, env_id: str | None = None) -> None:
+        self.t_start = time.time()
+        self._file = None
+        if filename is not None:
+            if not filename.endswith(".monitor.csv"):
+                filename += ".monitor.csv"
+            os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
+            self._file = open(filename, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
+            self._file.write("#" + json.dumps({"t_start": self.t_start, "env_id": env_id}) + "\n")
+            self._file.write("r,l,t\n")
+            self._file.flush()
+
+    def episode(self, ret: float, length: int) -> dict[str, float]:
+        """Record a finished episode; returns its ``{"r", "l", "t"}``."""
+        episode = {"r": round(float(ret), 6), "l": int(length), "t": round(time.time() - self.t_start, 6)}
+        if self._file is not None:
+            self._file.write(f"{episode['r']},{episode['l']},{episode['t']}\n")
+            self._file.flush()
+        return episode
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class Monitor(gym.Wrapper):
@@ -34,17 +67,7 @@ class Monitor(gym.Wrapper):
 
     def __init__(self, env: gym.Env, filename: str | None = None) -> None:
         super().__init__(env)
-        self.t_start = time.time()
-        self._file = None
-        if filename is not None:
-            if not filename.endswith(".monitor.csv"):
-                filename += ".monitor.csv"
-            os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
-            self._file = open(filename, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
-            env_id = env.spec.id if env.spec is not None else None
-            self._file.write("#" + json.dumps({"t_start": self.t_start, "env_id": env_id}) + "\n")
-            self._file.write("r,l,t\n")
-            self._file.flush()
+        self.log = MonitorLog(filename, env.spec.id if env.spec is not None else None)
         self._return = 0.0
         self._length = 0
 
@@ -57,17 +80,11 @@ class Monitor(gym.Wrapper):
         self._return += float(reward)
         self._length += 1
         if terminated or truncated:
-            episode = {"r": round(self._return, 6), "l": self._length, "t": round(time.time() - self.t_start, 6)}
-            info = dict(info, episode=episode)
-            if self._file is not None:
-                self._file.write(f"{episode['r']},{episode['l']},{episode['t']}\n")
-                self._file.flush()
+            info = dict(info, episode=self.log.episode(self._return, self._length))
         return obs, reward, terminated, truncated, info
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self.log.close()
         super().close()
 
 

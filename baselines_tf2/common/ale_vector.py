@@ -1,0 +1,137 @@
+"""Atari on ale_py's C++ vector environment (``--env_backend ale_vector``), an optional backend.
+
+``ale_py.AtariVectorEnv`` (ale_py's port of EnvPool's Atari) steps all copies in C++ threads
+and does the DeepMind preprocessing itself: no-op reset (30), frame skip 4 with max-pooling over
+the last two frames, 84x84 grey, a 4-frame stack, FIRE on reset. :class:`AleVectorEnv` wraps it
+so the rollout sees what :func:`~baselines_tf2.common.envs.make_vec_env`'s gymnasium Atari gives:
+
+* observations channels-last ``[N, 84, 84, 4]`` uint8;
+* training rewards ``sign(r)`` (times ``reward_scale``), a lost life ends the training episode
+  (``terminated``) without resetting the game, ``AutoresetMode.SAME_STEP`` with
+  ``info["final_obs"]``;
+* the true game score and length of whole games in ``info["final_info"]["episode"]`` and in
+  Baselines monitor files (:class:`~baselines_tf2.common.monitor.MonitorLog`), as the ``Monitor``
+  wrapper does for gymnasium copies.
+
+The sticky-action probability, action set and frame limit come from the id's registration
+(``ALE/...-v5``: 0.25, minimal actions, 108,000 frames), as ``gymnasium.make`` would use them.
+
+Differences from the gymnasium stack remain, all ALE's own behaviour: a game's first stack is
+padded with blank frames (gymnasium repeats the first screen), after a lost life the stack
+continues (the gymnasium path's ``EpisodicLife`` + ``FrameStackObservation`` restart it), and
+FIRE is pressed only at game starts, not after each lost life (the agent presses it). Playing
+and evaluation always use the gymnasium env.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+from baselines_tf2.common.monitor import MonitorLog
+from baselines_tf2.errors import ConfigError
+
+__all__ = ["FRAME_SKIP", "AleVectorEnv"]
+
+FRAME_SKIP = 4
+STACK = 4
+SIZE = 84
+
+
+class AleVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` copies of an Atari id in one ``ale_py.AtariVectorEnv``, preprocessed for training.
+
+    Args:
+        env_id: a registered ALE id (``ALE/Pong-v5``, ``PongNoFrameskip-v4``, ...).
+        num_envs: copies.
+        num_threads: C++ threads stepping the copies (0: one per copy, up to the cores).
+        monitor_files: one monitor path per copy (``None`` entries or no list: in memory only).
+        reward_scale: constant multiplier of the signed training reward.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(
+        self,
+        env_id: str,
+        num_envs: int,
+        *,
+        num_threads: int = 0,
+        monitor_files: list[str | None] | None = None,
+        reward_scale: float = 1.0,
+    ) -> None:
+        from ale_py import AtariVectorEnv  # noqa: PLC0415 (ale_py is only needed for Atari)
+
+        spec = gym.spec(env_id)
+        kwargs = spec.kwargs
+        if "game" not in kwargs:
+            raise ConfigError(f"--env_backend ale_vector needs an ALE id, got {env_id!r}")
+        self.ale = AtariVectorEnv(
+            kwargs["game"], num_envs, num_threads=num_threads, autoreset_mode=AutoresetMode.SAME_STEP,
+            repeat_action_probability=float(kwargs.get("repeat_action_probability", 0.25)),
+            full_action_space=bool(kwargs.get("full_action_space", False)),
+            max_num_frames_per_episode=int(kwargs.get("max_num_frames_per_episode", 108_000)),
+            img_height=SIZE, img_width=SIZE, grayscale=True, stack_num=STACK, frameskip=FRAME_SKIP, maxpool=True,
+            noop_max=30, episodic_life=False, life_loss_info=True, reward_clipping=False, use_fire_reset=True,
+        )  # fmt: skip
+        self.spec = spec
+        self.num_envs = num_envs
+        self.single_observation_space = gym.spaces.Box(0, 255, (SIZE, SIZE, STACK), np.uint8)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.single_action_space = self.ale.single_action_space
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.reward_scale = float(reward_scale)
+        files = monitor_files or [None] * num_envs
+        self.logs = [MonitorLog(path, env_id) for path in files]
+        self._returns = np.zeros(num_envs)
+        self._lengths = np.zeros(num_envs, np.int64)
+        self._frames = np.zeros(num_envs, np.int64)
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start new games in every copy (``seed``: one int, or one per copy)."""
+        if seed is not None and not np.isscalar(seed):
+            seed = np.asarray(seed, np.int64)
+        obs, info = self.ale.reset(seed=seed, options=options)
+        self._returns[:] = 0.0
+        self._lengths[:] = 0
+        self._frames[:] = info["episode_frame_number"]
+        return _channels_last(obs), info
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.ale.step(np.asarray(actions))
+        reward = np.asarray(reward, np.float64)
+        self._returns += reward
+        self._lengths += 1
+        frames = np.asarray(info["episode_frame_number"], np.int64)
+        # A new game started in this step (SAME_STEP autoreset) iff the episode's frame count did not
+        # simply advance by one agent step; a lost life ends only the training episode.
+        game_over = (terminated | truncated) & (frames != self._frames + FRAME_SKIP)
+        self._frames = frames
+        info = dict(info)
+        if "final_obs" in info:
+            info["final_obs"] = _channels_last(info["final_obs"])
+        if game_over.any():
+            stats = {"r": np.zeros(self.num_envs), "l": np.zeros(self.num_envs, np.int64),
+                     "t": np.zeros(self.num_envs)}  # fmt: skip
+            for i in np.flatnonzero(game_over):
+                episode = self.logs[i].episode(self._returns[i], int(self._lengths[i]))
+                stats["r"][i], stats["l"][i], stats["t"][i] = episode["r"], episode["l"], episode["t"]
+                self._returns[i], self._lengths[i] = 0.0, 0
+            info["final_info"] = {"episode": stats, "_episode": game_over}
+        return _channels_last(obs), np.sign(reward) * self.reward_scale, terminated, truncated, info
+
+    def close_extras(self, **kwargs: Any) -> None:
+        for log in self.logs:
+            log.close()
+        self.ale.close()
+
+
+def _channels_last(obs: np.ndarray) -> np.ndarray:
+    """``[N, stack, H, W]`` -> ``[N, H, W, stack]`` (the CNN's layout; a view, copied by the rollout)."""
+    return np.moveaxis(obs, 1, -1)

@@ -1,0 +1,102 @@
+"""--env_backend ale_vector: ale_py's C++ vector Atari behind the same interface as the gymnasium stack."""
+
+import os
+
+import numpy as np
+import pytest
+
+from baselines_tf2.cli import main
+from baselines_tf2.common.envs import check_vec_env, make_vec_env
+from baselines_tf2.common.monitor import read_monitor_csv
+from baselines_tf2.errors import ConfigError
+
+
+def play(env, steps: int, seed: int = 0):
+    """Random actions; per step the signed rewards, dones, and the games the env reported finished."""
+    rng = np.random.default_rng(seed)
+    rewards, dones, games = [], [], []
+    for _ in range(steps):
+        _, reward, terminated, truncated, info = env.step(rng.integers(0, env.single_action_space.n, env.num_envs))
+        rewards.append(reward)
+        dones.append(terminated | truncated)
+        if "final_info" in info:
+            final = info["final_info"]
+            games += [
+                (i, final["episode"]["r"][i], final["episode"]["l"][i]) for i in np.flatnonzero(final["_episode"])
+            ]
+    return np.array(rewards), np.array(dones), games
+
+
+def test_spaces_layout_and_autoreset_match_the_gymnasium_stack():
+    ale = make_vec_env("ALE/Pong-v5", 3, backend="ale_vector")
+    gym_env = make_vec_env("ALE/Pong-v5", 3)
+    check_vec_env(ale)  # SAME_STEP, Box observations
+    assert ale.single_observation_space == gym_env.single_observation_space  # Box(0, 255, (84, 84, 4), uint8)
+    assert ale.single_action_space == gym_env.single_action_space
+    obs, _ = ale.reset(seed=[0, 1, 2])
+    assert obs.shape == (3, 84, 84, 4) and obs.dtype == np.uint8
+    # channels-last stack, oldest frame first: each step shifts it by one (ALE pads the start with zeros)
+    assert not obs[..., :3].any() and obs[..., 3].any(axis=(1, 2)).all()
+    nxt = ale.step(np.zeros(3, np.int64))[0]
+    np.testing.assert_array_equal(nxt[..., :3], obs[..., 1:])
+    ale.close()
+    gym_env.close()
+
+
+def test_seeded_copies_repeat_and_differ():
+    def first_steps(seeds):
+        env = make_vec_env("ALE/Breakout-v5", 2, backend="ale_vector")
+        obs, _ = env.reset(seed=seeds)
+        frames = [obs]
+        for a in ([1, 1], [2, 3], [3, 2]) * 20:
+            frames.append(env.step(np.array(a))[0])
+        env.close()
+        return np.array(frames)
+
+    a, b, c = first_steps([0, 1]), first_steps([0, 1]), first_steps([5, 6])
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_lives_end_training_episodes_games_end_monitor_episodes(tmp_path):
+    """Breakout: 5 lives per game. Training rewards are signs; the monitor has whole games' raw scores."""
+    env = make_vec_env("ALE/Breakout-v5", 2, backend="ale_vector", log_dir=str(tmp_path), reward_scale=2.0)
+    env.reset(seed=[0, 1])
+    rewards, dones, games = play(env, 2500)
+    env.close()
+    assert set(np.unique(rewards)) <= {0.0, 2.0} and rewards.max() == 2.0  # sign(r) * reward_scale
+    assert len(games) >= 10
+    for i in range(2):
+        ends = np.flatnonzero(dones[:, i])
+        copy_games = [(r, n) for j, r, n in games if j == i]
+        assert len(ends) >= 4 * len(copy_games)  # a lost life ends a training episode, the game goes on
+        # each game's length is the number of steps since the previous game ended; its score is at
+        # least the number of its rewarded steps (Breakout's bricks are worth 1, 4 or 7)
+        lengths = np.array([n for _, n in copy_games])
+        game_ends = np.cumsum(lengths) - 1
+        assert set(game_ends) <= set(ends)
+        starts = np.concatenate([[0], game_ends[:-1] + 1])
+        for (score, _), s, e in zip(copy_games, starts, game_ends):
+            assert score >= np.count_nonzero(rewards[s : e + 1, i])
+        header, rows = read_monitor_csv(os.path.join(tmp_path, f"0.{i}.monitor.csv"))
+        assert header["env_id"] == "ALE/Breakout-v5"
+        assert [(r, n) for r, n, _ in rows] == [(float(r), int(n)) for r, n in copy_games]
+
+
+def test_only_for_atari_training():
+    with pytest.raises(ConfigError, match="ale_vector is for training on Atari ids"):
+        make_vec_env("CartPole-v1", 2, backend="ale_vector")
+    with pytest.raises(ConfigError, match="env_backend must be one of gymnasium, ale_vector"):
+        make_vec_env("ALE/Pong-v5", 2, backend="envpool")
+
+
+def test_cli_trains_on_it_and_rejects_it_elsewhere(tmp_path, capsys):
+    code = main(["--env", "ALE/Pong-v5", "--num_timesteps", "1024", "--optim_epochs", "1", "--env_backend",
+                 "ale_vector", "--log_path", str(tmp_path), "--progress", "false"])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "1 rank(s) x 8 env(s) (ale_vector)" in out and "total_timesteps" in out
+    assert sorted(os.listdir(tmp_path / "monitor")) == [f"0.{i}.monitor.csv" for i in range(8)]
+    code = main(["--env", "CartPole-v1", "--num_timesteps", "256", "--env_backend", "ale_vector"])
+    err = capsys.readouterr().err
+    assert code != 0 and err.count("\n") == 1 and "ale_vector is for Atari ids, not CartPole-v1" in err
