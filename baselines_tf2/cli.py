@@ -272,7 +272,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         log_dir = os.path.join(args.log_path, "monitor") if args.log_path else None
         env = make_vec_env(
             args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type,
-            backend=args.env_backend, threads=max(1, len(os.sched_getaffinity(0)) // mpi_util.size()),
+            backend=args.env_backend, threads=_threads_per_rank() if args.env_backend == "ale_vector" else 0,
         )  # fmt: skip
         try:
             policy = learn(
@@ -304,6 +304,12 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         for i in range(len(returns) if args.video else 0):
             print(f"video of episode {i + 1}: {os.path.join(args.video, video_prefix(args.env))}-episode-{i}.mp4")
     return 0
+
+
+def _threads_per_rank() -> int:
+    """This rank's share of the machine's cores (the ranks on one machine split them; collective)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // mpi_util.local_size())
 
 
 def _prepare_video(env_id: str, env_type: str, video_dir: str) -> None:

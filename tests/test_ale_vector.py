@@ -2,13 +2,22 @@
 
 import os
 
+import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.vector import AutoresetMode
 
 from baselines_tf2.cli import main
+from baselines_tf2.common.actors import make_actor
+from baselines_tf2.common.ale_vector import AleVectorEnv
 from baselines_tf2.common.envs import check_vec_env, make_vec_env
 from baselines_tf2.common.monitor import read_monitor_csv
+from baselines_tf2.common.mpi_adam import MpiAdam
+from baselines_tf2.common.policies import CnnPolicy
+from baselines_tf2.common.rollout import RolloutCollector
 from baselines_tf2.errors import ConfigError
+from baselines_tf2.ppo.pposgd import _prepare_batch
+from baselines_tf2.ppo.update import PPOUpdater
 
 
 def play(env, steps: int, seed: int = 0):
@@ -100,3 +109,43 @@ def test_cli_trains_on_it_and_rejects_it_elsewhere(tmp_path, capsys):
     code = main(["--env", "CartPole-v1", "--num_timesteps", "256", "--env_backend", "ale_vector"])
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and "ale_vector is for Atari ids, not CartPole-v1" in err
+
+
+def test_building_it_leaves_gymnasiums_vector_metadata_alone():
+    """ale_py writes its autoreset mode into ``self.metadata``; that must not become every VectorEnv's."""
+    before = dict(gym.vector.VectorEnv.metadata)
+    env = make_vec_env("ALE/Pong-v5", 1, backend="ale_vector")
+    assert env.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    assert gym.vector.VectorEnv.metadata == before and "autoreset_mode" not in before
+    env.close()
+
+
+def test_rollout_bootstraps_frame_limit_truncations():
+    """A game cut at the frame limit is a truncation: bootstrapped with V(its last stack), not a death."""
+    env = AleVectorEnv("ALE/Pong-v5", 2, max_frames=200)  # 50 agent steps per game
+    pi = CnnPolicy(env.single_observation_space, env.single_action_space, kind="small")
+    seg = RolloutCollector(env, 120, 0.99, np.uint8, seeds=[0, 1]).collect(make_actor(pi, np.random.default_rng(0)))
+    env.close()
+    assert seg.episodes and {length for _, length in seg.episodes} == {50}
+    assert seg.dones.sum() == 4 and np.count_nonzero(seg.bootstrap) == 4  # two truncated games per copy
+    np.testing.assert_array_equal(seg.bootstrap != 0, seg.dones)
+    np.testing.assert_array_equal(np.flatnonzero(seg.dones[:, 0]), [49, 99])
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_nature_cnn_pi_old_is_the_acting_network_on_real_frames(precision):
+    """8 copies acting one frame each, the update evaluating all 256 at once: ratio 1, nothing clipped."""
+    env = make_vec_env("ALE/Pong-v5", 8, backend="ale_vector")
+    pi = CnnPolicy(env.single_observation_space, env.single_action_space, precision=precision)
+    for v in pi.trainable_variables:  # a head far from uniform, so that a mismatch would show
+        v.assign(v + np.random.default_rng(0).normal(0, 0.02, v.shape).astype(np.float32))
+    seg = RolloutCollector(env, 32, 0.99, np.uint8, seeds=list(range(8))).collect(
+        make_actor(pi, np.random.default_rng(1))
+    )
+    env.close()
+    batch = _prepare_batch(seg, pi, None, 0.99, 0.95)
+    assert np.abs(batch["oldpdparam"]).max() > 0.05
+    updater = PPOUpdater(pi, MpiAdam(pi.trainable_variables), entcoeff=0.01, vf_coef=1.0, vf_clip=False)
+    updater.load_batch(batch)
+    m = updater.evaluate(clip_param=0.1)
+    assert m["approxkl"] == pytest.approx(0.0, abs=1e-9) and m["clipfrac"] == 0.0

@@ -51,6 +51,7 @@ class AleVectorEnv(gym.vector.VectorEnv):
         num_threads: C++ threads stepping the copies (0: one per copy, up to the cores).
         monitor_files: one monitor path per copy (``None`` entries or no list: in memory only).
         reward_scale: constant multiplier of the signed training reward.
+        max_frames: emulator frames after which a game is truncated (default: the id's, 108,000).
     """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
@@ -63,18 +64,21 @@ class AleVectorEnv(gym.vector.VectorEnv):
         num_threads: int = 0,
         monitor_files: list[str | None] | None = None,
         reward_scale: float = 1.0,
+        max_frames: int | None = None,
     ) -> None:
-        from ale_py import AtariVectorEnv  # noqa: PLC0415 (ale_py is only needed for Atari)
+        import ale_py  # noqa: PLC0415 (ale_py is only needed for Atari)
 
+        gym.register_envs(ale_py)
         spec = gym.spec(env_id)
         kwargs = spec.kwargs
         if "game" not in kwargs:
             raise ConfigError(f"--env_backend ale_vector needs an ALE id, got {env_id!r}")
-        self.ale = AtariVectorEnv(
+        frame_limit = int(kwargs.get("max_num_frames_per_episode", 108_000)) if max_frames is None else max_frames
+        self.ale = _ale_vector_class()(
             kwargs["game"], num_envs, num_threads=num_threads, autoreset_mode=AutoresetMode.SAME_STEP,
             repeat_action_probability=float(kwargs.get("repeat_action_probability", 0.25)),
             full_action_space=bool(kwargs.get("full_action_space", False)),
-            max_num_frames_per_episode=int(kwargs.get("max_num_frames_per_episode", 108_000)),
+            max_num_frames_per_episode=frame_limit,
             img_height=SIZE, img_width=SIZE, grayscale=True, stack_num=STACK, frameskip=FRAME_SKIP, maxpool=True,
             noop_max=30, episodic_life=False, life_loss_info=True, reward_clipping=False, use_fire_reset=True,
         )  # fmt: skip
@@ -90,17 +94,20 @@ class AleVectorEnv(gym.vector.VectorEnv):
         self._returns = np.zeros(num_envs)
         self._lengths = np.zeros(num_envs, np.int64)
         self._frames = np.zeros(num_envs, np.int64)
+        self._lives = np.zeros(num_envs, np.int64)
 
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Start new games in every copy (``seed``: one int, or one per copy)."""
-        if seed is not None and not np.isscalar(seed):
-            seed = np.asarray(seed, np.int64)
+        """Start new games (``seed``: one int, or one per copy; ``options["reset_mask"]``: only those copies)."""
+        if seed is not None:
+            seed = int(seed) if np.ndim(seed) == 0 else np.asarray(seed, np.int64)
         obs, info = self.ale.reset(seed=seed, options=options)
-        self._returns[:] = 0.0
-        self._lengths[:] = 0
-        self._frames[:] = info["episode_frame_number"]
+        mask = np.ones(self.num_envs, bool) if not options or "reset_mask" not in options else options["reset_mask"]
+        self._returns[mask] = 0.0
+        self._lengths[mask] = 0
+        self._frames[mask] = np.asarray(info["episode_frame_number"])[mask]
+        self._lives[mask] = np.asarray(info["lives"])[mask]
         return _channels_last(obs), info
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -109,13 +116,17 @@ class AleVectorEnv(gym.vector.VectorEnv):
         self._returns += reward
         self._lengths += 1
         frames = np.asarray(info["episode_frame_number"], np.int64)
+        lives = np.asarray(info["lives"], np.int64)
         # A new game started in this step (SAME_STEP autoreset) iff the episode's frame count did not
-        # simply advance by one agent step; a lost life ends only the training episode.
-        game_over = (terminated | truncated) & (frames != self._frames + FRAME_SKIP)
-        self._frames = frames
+        # simply advance by one agent step, or the lives went back up; a lost life ends only the
+        # training episode.
+        done = terminated | truncated
+        game_over = done & ((frames != self._frames + FRAME_SKIP) | (lives > self._lives))
+        self._frames, self._lives = frames, lives
         info = dict(info)
-        if "final_obs" in info:
-            info["final_obs"] = _channels_last(info["final_obs"])
+        if done.any():
+            # the rollout reads the last observation of every ended episode (life losses: the current one)
+            info["final_obs"] = _channels_last(info.get("final_obs", obs))
         if game_over.any():
             stats = {"r": np.zeros(self.num_envs), "l": np.zeros(self.num_envs, np.int64),
                      "t": np.zeros(self.num_envs)}  # fmt: skip
@@ -130,6 +141,24 @@ class AleVectorEnv(gym.vector.VectorEnv):
         for log in self.logs:
             log.close()
         self.ale.close()
+
+
+def _ale_vector_class() -> type:
+    """``ale_py.AtariVectorEnv`` with metadata of its own.
+
+    Its constructor writes ``self.metadata["autoreset_mode"]``; without this subclass that write
+    lands in gymnasium's class-level ``VectorEnv.metadata`` and makes every vector env without its
+    own metadata claim SAME_STEP autoreset.
+    """
+    from ale_py import AtariVectorEnv  # noqa: PLC0415 (ale_py is only needed for Atari)
+
+    global _AleVector
+    if _AleVector is None:
+        _AleVector = type("_AleVector", (AtariVectorEnv,), {"metadata": dict(AtariVectorEnv.metadata)})
+    return _AleVector
+
+
+_AleVector: type | None = None
 
 
 def _channels_last(obs: np.ndarray) -> np.ndarray:

@@ -71,6 +71,11 @@ class Monitor(gym.Wrapper):
         self._return = 0.0
         self._length = 0
 
+    @property
+    def t_start(self) -> float:
+        """When the monitor started (the file header's ``t_start``)."""
+        return self.log.t_start
+
     def reset(self, **kwargs: Any) -> tuple[Any, dict]:
         self._return, self._length = 0.0, 0
         return self.env.reset(**kwargs)

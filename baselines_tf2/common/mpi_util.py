@@ -32,6 +32,7 @@ __all__ = [
     "bcast_object",
     "get_comm",
     "launched_by_mpirun",
+    "local_size",
     "rank",
     "size",
 ]
@@ -108,6 +109,18 @@ def rank(comm: Any = None) -> int:
 def size(comm: Any = None) -> int:
     """Number of ranks in ``comm`` (1 without mpirun)."""
     return get_comm(comm).Get_size()
+
+
+def local_size(comm: Any = None) -> int:
+    """Number of ranks of ``comm`` on this machine (collective; 1 without mpirun): they share its cores."""
+    comm = get_comm(comm)
+    if _MPI is None or comm.Get_size() == 1:
+        return 1
+    node = comm.Split_type(_MPI.COMM_TYPE_SHARED)
+    try:
+        return node.Get_size()
+    finally:
+        node.Free()
 
 
 def _sum_op(comm: Any) -> Any:

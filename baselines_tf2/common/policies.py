@@ -66,7 +66,7 @@ class _ActionHead(tf.Module):
             self.dense = Dense(in_dim, pdtype.param_shape()[0], init_scale=0.01, name="flat")
 
     def __call__(self, h: tf.Tensor) -> tf.Tensor:
-        out = tf.cast(self.dense(h), tf.float32)  # distribution parameters are float32 whatever the network computes in
+        out = self.dense(h)
         if self.logstd is None:
             return out
         return tf.concat([out, tf.zeros_like(out) + self.logstd], axis=-1)
@@ -205,10 +205,10 @@ class CnnPolicy(Policy):
         ob_space: ``Box`` of images; values are divided by 255.
         ac_space: any space :func:`make_pdtype` supports (Atari: ``Discrete``).
         kind: ``"large"`` (Nature CNN, the paper's) or ``"small"`` (A3C CNN).
-        precision: compute dtype of the network, ``"float32"`` or ``"bfloat16"`` (mixed
-            precision: float32 weights, optimizer and loss; on this project's AMX CPU a gradient
-            step of 256 Atari frames takes ~0.6x the float32 time). The rollout acts with the same
-            network, so the ratio starts at 1 either way.
+        precision: compute dtype of the convolutions and the hidden dense layer, ``"float32"`` or
+            ``"bfloat16"`` (mixed precision: float32 weights, heads, optimizer and loss; on this
+            project's AMX CPU a gradient step of 256 Atari frames takes ~0.6x the float32 time).
+            The rollout acts with the same network, so the ratio starts at 1 either way.
     """
 
     def __init__(
@@ -216,8 +216,9 @@ class CnnPolicy(Policy):
         ob_space: spaces.Space,
         ac_space: spaces.Space,
         kind: str = "large",
-        precision: str = "float32",
         name: str = "pi",
+        *,
+        precision: str = "float32",
     ) -> None:
         if kind not in _CNN_KINDS:
             raise ValueError(f"unknown CNN kind {kind!r}; choose from {sorted(_CNN_KINDS)}")
@@ -256,5 +257,7 @@ class CnnPolicy(Policy):
         for conv in self.convs:
             x = tf.nn.relu(conv(x))
         x = tf.reshape(x, [tf.shape(x)[0], -1])
-        h = tf.nn.relu(self.fc(x))
-        return self.pol_head(h), tf.cast(self.vf_final(h)[:, 0], tf.float32)
+        # The heads run in float32 (they are small): logits and V keep float32's precision, which
+        # GAE and the ratio need (bfloat16 would round a value of 10 by up to 0.04).
+        h = tf.cast(tf.nn.relu(self.fc(x)), tf.float32)
+        return self.pol_head(h), self.vf_final(h)[:, 0]
