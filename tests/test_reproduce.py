@@ -142,5 +142,11 @@ def test_partial_table1_says_its_rows_are_not_comparable_yet(tmp_path):
     curve("Swimmer-v5", "none", 20.0)  # every setting on every task: no warning
     text = build_report(tmp_path)
     assert "cannot be compared" not in text
-    assert "| No clipping or penalty | 2 | 2 | 0.75 |" in text  # (0.5 + 1.0) / 2: Swimmer's best is "none"
+    assert "| No clipping or penalty | 2 | 2 | 0.75 | 0.75 |" in text  # (0.5 + 1.0) / 2: Swimmer's best is "none"
     assert "0.75 one run per task: no interval |" in text  # a stratified bootstrap of single runs is degenerate
+    # A second clip seed on Hopper moves the all-seeds average (its best is now the seed mean 15) but not seed 0's
+    path = tmp_path / "data" / "Hopper-v5" / "clip_0.2" / "seed1.csv"
+    path.write_text("total_timesteps,eprewmean\n2048,20.0\n")
+    text = build_report(tmp_path)
+    assert "| No clipping or penalty | 2 | 2 | 0.67 | 0.75 |" in text  # (5/15 + 1.0) / 2 against (0.5 + 1.0) / 2
+    assert "| Clipping, ε = 0.2 | 2 | 3 | 0.83 | 0.75 |" in text  # (10/15 + 20/15 + 0.5) / 3; seed 0: (1 + 0.5) / 2
