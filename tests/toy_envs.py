@@ -61,3 +61,29 @@ class NoiseImageEnv(gym.Env):
         self.t += 1
         obs = self.np_random.integers(0, 256, (24, 24, 2), dtype=np.uint8)
         return obs, float(action), self.t >= 7, False, {}
+
+
+class QuadrantEnv(gym.Env):
+    """A bright square in one of four quadrants of a ``uint8`` image ``[24, 24, 1]``; reward 1 for
+    naming that quadrant (action 0-3), 0 otherwise; episodes of 8 steps. Random policy: 2 per
+    episode; a policy that sees the square: 8. The square moves every step, so only vision helps."""
+
+    observation_space = spaces.Box(0, 255, (24, 24, 1), np.uint8)
+    action_space = spaces.Discrete(4)
+
+    def _observe(self):
+        self.quadrant = int(self.np_random.integers(4))
+        obs = self.np_random.integers(0, 60, (24, 24, 1), dtype=np.uint8)
+        row, col = divmod(self.quadrant, 2)
+        obs[12 * row : 12 * row + 12, 12 * col : 12 * col + 12] = 255
+        return obs
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._observe(), {}
+
+    def step(self, action):
+        self.t += 1
+        reward = float(int(action) == self.quadrant)
+        return self._observe(), reward, self.t >= 8, False, {}
