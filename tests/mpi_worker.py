@@ -162,6 +162,12 @@ def check_split_comm() -> None:
     assert not np.allclose(means[0], means[1]) and not np.allclose(params[0], params[1])
 
 
+def check_local_size() -> None:
+    """Both ranks run on this machine; a one-rank communicator has itself alone."""
+    assert mpi_util.local_size() == 2
+    assert mpi_util.local_size(mpi_util.get_comm().Split(RANK, 0)) == 1
+
+
 def check_in_graph_allreduce() -> None:
     """An epoch with the all-reduce inside the compiled call takes the steps of the host-side one."""
     from baselines_tf2.ppo.update import PPOUpdater  # noqa: PLC0415
@@ -238,6 +244,7 @@ CHECKS = {
     "fault": check_fault,
     "variants": check_variants,
     "split": check_split_comm,
+    "local": check_local_size,
     "in_graph": check_in_graph_allreduce,
     "allgather": check_allgather_update,
 }

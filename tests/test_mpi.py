@@ -11,7 +11,7 @@ from baselines_tf2.common import mpi_util
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("check", ["rms", "adam", "sync", "split", "in_graph", "allgather"])
+@pytest.mark.parametrize("check", ["rms", "adam", "sync", "split", "local", "in_graph", "allgather"])
 def test_under_mpirun_two_ranks(check):
     proc = run_mpi(["tests/mpi_worker.py", check])
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -62,6 +62,18 @@ def test_run_py_under_mpirun_writes_logs_and_checkpoints_on_rank_0(tmp_path):
     rows = (log / "progress.csv").read_text().strip().splitlines()
     assert len(rows) == 3  # header + 2 iterations of 2 ranks x 256 steps
     assert (ckpt / "checkpoint").exists()
+
+
+@pytest.mark.mpi
+def test_ale_vector_backend_under_mpirun(tmp_path):
+    """Each rank steps its own ALE vector env on its share of the cores, with its own monitor files."""
+    log = tmp_path / "log"
+    proc = run_mpi(["run.py", "--env", "ALE/Pong-v5", "--env_backend", "ale_vector", "--num_env", "2",
+                    "--num_timesteps", "512", "--optim_epochs", "1", "--log_path", str(log), "--progress", "false"])  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("2 rank(s) x 2 env(s) (ale_vector)") == 1
+    names = sorted(p.name for p in (log / "monitor").iterdir())
+    assert names == ["0.0.monitor.csv", "0.1.monitor.csv", "1.0.monitor.csv", "1.1.monitor.csv"]
 
 
 def test_single_process_is_a_size_one_world():
