@@ -225,6 +225,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     """Everything after parsing: build, train and/or play. Returns the exit code."""
     from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path, restore  # noqa: PLC0415
     from baselines_tf2.common.envs import (  # noqa: PLC0415
+        check_env_backend,
         env_type_of,
         import_packages,
         make_env,
@@ -254,8 +255,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         raise ConfigError("--export_tflite needs --export DIR")
     if args.export:
         check_export_dir(args.export)
-    if args.env_backend == "ale_vector" and env_type != "atari":
-        raise ConfigError(f"--env_backend ale_vector is for Atari ids, not {args.env} ({env_type})")
+    check_env_backend(args.env_backend, args.env, env_type)
     if args.video and not args.play:
         raise ConfigError("--video records the --play episodes; add --play")
     if args.video and rank == 0:

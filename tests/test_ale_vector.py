@@ -108,7 +108,7 @@ def test_cli_trains_on_it_and_rejects_it_elsewhere(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path / "monitor")) == [f"0.{i}.monitor.csv" for i in range(8)]
     code = main(["--env", "CartPole-v1", "--num_timesteps", "256", "--env_backend", "ale_vector"])
     err = capsys.readouterr().err
-    assert code != 0 and err.count("\n") == 1 and "ale_vector is for Atari ids, not CartPole-v1" in err
+    assert code != 0 and err.count("\n") == 1 and "ale_vector is for training on Atari ids, not CartPole-v1" in err
 
 
 def test_building_it_leaves_gymnasiums_vector_metadata_alone():

@@ -203,3 +203,10 @@ def test_bfloat16_cnn_is_the_float32_network_rounded_to_bfloat16(ac_name):
 def test_unknown_precision_is_rejected():
     with pytest.raises(ValueError, match="unknown precision 'float16'"):
         CnnPolicy(IMG, spaces.Discrete(2), precision="float16")
+
+
+def test_mlp_computes_in_float32_only():
+    pi = make("mlp", AC_SPACES["box"])
+    assert pi.with_precision("float32") is pi
+    with pytest.raises(ValueError, match="MlpPolicy computes in float32 only, not bfloat16"):
+        pi.with_precision("bfloat16")

@@ -25,6 +25,7 @@ and evaluation always use the gymnasium env.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import gymnasium as gym
@@ -32,14 +33,11 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
+from baselines_tf2.common.atari_wrappers import FRAME_SKIP, FRAME_STACK, NOOP_MAX, SCREEN_SIZE
 from baselines_tf2.common.monitor import MonitorLog
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["FRAME_SKIP", "AleVectorEnv"]
-
-FRAME_SKIP = 4
-STACK = 4
-SIZE = 84
+__all__ = ["AleVectorEnv"]
 
 
 class AleVectorEnv(gym.vector.VectorEnv):
@@ -79,12 +77,12 @@ class AleVectorEnv(gym.vector.VectorEnv):
             repeat_action_probability=float(kwargs.get("repeat_action_probability", 0.25)),
             full_action_space=bool(kwargs.get("full_action_space", False)),
             max_num_frames_per_episode=frame_limit,
-            img_height=SIZE, img_width=SIZE, grayscale=True, stack_num=STACK, frameskip=FRAME_SKIP, maxpool=True,
-            noop_max=30, episodic_life=False, life_loss_info=True, reward_clipping=False, use_fire_reset=True,
+            img_height=SCREEN_SIZE, img_width=SCREEN_SIZE, grayscale=True, stack_num=FRAME_STACK, frameskip=FRAME_SKIP,
+            maxpool=True, noop_max=NOOP_MAX, episodic_life=False, life_loss_info=True, reward_clipping=False, use_fire_reset=True,
         )  # fmt: skip
         self.spec = spec
         self.num_envs = num_envs
-        self.single_observation_space = gym.spaces.Box(0, 255, (SIZE, SIZE, STACK), np.uint8)
+        self.single_observation_space = gym.spaces.Box(0, 255, (SCREEN_SIZE, SCREEN_SIZE, FRAME_STACK), np.uint8)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.single_action_space = self.ale.single_action_space
         self.action_space = batch_space(self.single_action_space, num_envs)
@@ -143,6 +141,7 @@ class AleVectorEnv(gym.vector.VectorEnv):
         self.ale.close()
 
 
+@cache
 def _ale_vector_class() -> type:
     """``ale_py.AtariVectorEnv`` with metadata of its own.
 
@@ -152,13 +151,7 @@ def _ale_vector_class() -> type:
     """
     from ale_py import AtariVectorEnv  # noqa: PLC0415 (ale_py is only needed for Atari)
 
-    global _AleVector
-    if _AleVector is None:
-        _AleVector = type("_AleVector", (AtariVectorEnv,), {"metadata": dict(AtariVectorEnv.metadata)})
-    return _AleVector
-
-
-_AleVector: type | None = None
+    return type("_AleVector", (AtariVectorEnv,), {"metadata": dict(AtariVectorEnv.metadata)})
 
 
 def _channels_last(obs: np.ndarray) -> np.ndarray:

@@ -22,7 +22,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation, TransformObservation, TransformReward
 
-__all__ = ["EpisodicLife", "FireReset", "needs_fire", "wrap_atari"]
+__all__ = ["FRAME_SKIP", "FRAME_STACK", "NOOP_MAX", "SCREEN_SIZE", "EpisodicLife", "FireReset", "needs_fire",
+           "wrap_atari"]  # fmt: skip
+
+# The paper's (DeepMind's) preprocessing, shared with the ALE vector backend (common/ale_vector.py).
+NOOP_MAX = 30
+FRAME_SKIP = 4
+SCREEN_SIZE = 84
+FRAME_STACK = 4
 
 
 class EpisodicLife(gym.Wrapper):
@@ -77,7 +84,9 @@ def needs_fire(env: gym.Env) -> bool:
     return len(meanings) >= 3 and meanings[1] == "FIRE"
 
 
-def wrap_atari(env: gym.Env, *, train: bool, monitor: Callable[[gym.Env], gym.Env], frame_stack: int = 4) -> gym.Env:
+def wrap_atari(
+    env: gym.Env, *, train: bool, monitor: Callable[[gym.Env], gym.Env], frame_stack: int = FRAME_STACK
+) -> gym.Env:
     """Apply the paper's preprocessing to a raw ALE env created with ``frameskip=1``.
 
     Args:
@@ -87,8 +96,9 @@ def wrap_atari(env: gym.Env, *, train: bool, monitor: Callable[[gym.Env], gym.En
         frame_stack: how many frames make one observation.
     """
     env = AtariPreprocessing(
-        env, noop_max=30, frame_skip=4, screen_size=84, terminal_on_life_loss=False, grayscale_obs=True
-    )
+        env, noop_max=NOOP_MAX, frame_skip=FRAME_SKIP, screen_size=SCREEN_SIZE, terminal_on_life_loss=False,
+        grayscale_obs=True,
+    )  # fmt: skip
     env = monitor(env)
     if train:
         env = EpisodicLife(env)

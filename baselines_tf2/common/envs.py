@@ -9,7 +9,8 @@
   With ``video_dir`` the bare env renders ``rgb_array`` frames and records every episode, below
   all other wrappers (Atari: the raw 210x160 colour frames, every emulator frame, at 60 fps).
 * :func:`make_vec_env` puts ``num_env`` copies in a gymnasium ``SyncVectorEnv`` (or, for Atari
-  training with ``backend="ale_vector"``, ale_py's C++ vector env) with ``AutoresetMode.SAME_STEP``: the step that ends an episode returns the next episode's first
+  training with ``backend="ale_vector"``, ale_py's C++ vector env) with
+  ``AutoresetMode.SAME_STEP``: the step that ends an episode returns the next episode's first
   observation and puts the last one in ``info["final_obs"]`` (needed to bootstrap truncations).
   Copy ``i`` of rank ``r`` is seeded ``seed + 10000 * r + i``.
 """
@@ -29,7 +30,7 @@ from baselines_tf2.common.monitor import Monitor, has_monitor
 from baselines_tf2.common.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
+__all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_env_backend", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
            "make_vec_env", "rank_seed", "single_env_as_vec"]  # fmt: skip
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
@@ -151,6 +152,14 @@ def make_env(
     return env
 
 
+def check_env_backend(backend: str, env_id: str, env_type: str, train: bool = True) -> None:
+    """Reject a backend ``make_vec_env`` cannot use for ``env_id`` (of type ``env_type``)."""
+    if backend not in ENV_BACKENDS:
+        raise ConfigError(f"env_backend must be one of {', '.join(ENV_BACKENDS)}, got {backend!r}")
+    if backend == "ale_vector" and (env_type != "atari" or not train):
+        raise ConfigError(f"--env_backend ale_vector is for training on Atari ids, not {env_id} ({env_type})")
+
+
 def make_vec_env(
     env_id: str,
     num_env: int,
@@ -173,16 +182,12 @@ def make_vec_env(
     """
     if num_env < 1:
         raise ConfigError(f"num_env must be >= 1, got {num_env}")
-    if backend not in ENV_BACKENDS:
-        raise ConfigError(f"env_backend must be one of {', '.join(ENV_BACKENDS)}, got {backend!r}")
     kind = env_type or env_type_of(env_id)
+    check_env_backend(backend, env_id, kind, train)
     paths = [os.path.join(log_dir, f"{rank}.{i}") if log_dir else None for i in range(num_env)]
     if backend == "ale_vector":
-        if kind != "atari" or not train:
-            raise ConfigError(f"--env_backend ale_vector is for training on Atari ids, not {env_id} ({kind})")
         from baselines_tf2.common.ale_vector import AleVectorEnv  # noqa: PLC0415
 
-        _register_atari()
         return AleVectorEnv(_spec(env_id).id, num_env, num_threads=threads, monitor_files=paths,
                             reward_scale=reward_scale)  # fmt: skip
 

@@ -40,7 +40,7 @@ from baselines_tf2.common.distributions import (
     MultiCategoricalPdType,
     PdType,
 )
-from baselines_tf2.common.policies import CnnPolicy, Policy
+from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ConfigError, ExportError
 
 __all__ = ["SAMPLE", "SERVING", "TFLITE_FILE", "check_export_dir", "export_saved_model", "sample_actions"]
@@ -146,8 +146,7 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".export-")
     try:
-        if isinstance(policy, CnnPolicy):
-            policy = policy.with_precision("float32")  # portable: TFLite (and many CPUs) have no bfloat16 kernels
+        policy = policy.with_precision("float32")  # portable: TFLite (and many CPUs) have no bfloat16 kernels
         module, signatures = _serving_module(policy, stochastic)
         tf.saved_model.save(module, tmp, signatures=signatures)
         if tflite:

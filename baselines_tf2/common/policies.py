@@ -80,6 +80,7 @@ class Policy(tf.Module):
 
     ob_rms: RunningMeanStd | None = None
     jit_compile: bool = False  # whether training steps should be XLA-compiled (see PPOUpdater)
+    precision: str = "float32"  # compute dtype of the network (CnnPolicy also offers bfloat16)
 
     def __init__(self, ob_space: spaces.Space, ac_space: spaces.Space, ob_dtype: tf.DType, name: str) -> None:
         super().__init__(name=name)
@@ -111,6 +112,12 @@ class Policy(tf.Module):
     def value(self, ob: tf.Tensor) -> tf.Tensor:
         """``vpred`` ``[batch]`` only."""
         return self.forward(ob)[1]
+
+    def with_precision(self, precision: str) -> Policy:
+        """This policy computing in ``precision`` (same weights); ``self`` if it already does."""
+        if precision != self.precision:
+            raise ValueError(f"{type(self).__name__} computes in {self.precision} only, not {precision}")
+        return self
 
     def forward_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`forward` as one compiled call on a NumPy batch; returns NumPy arrays."""
