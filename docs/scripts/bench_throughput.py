@@ -14,7 +14,8 @@ SB3: ``model.learn``) and as a whole process, with its peak RSS.
     python docs/scripts/bench_throughput.py [mujoco|atari|all]   # needs .bench-venv with SB3 (--setup makes it)
 
 Writes ``docs/data/throughput.csv`` / ``docs/data/throughput_atari.csv`` (every run) and
-``docs/benchmarks.md`` (both summaries). The runs use a clean clone of the current commit, so
+``docs/benchmarks.md`` (both summaries; the Atari time breakdown comes from
+``docs/scripts/profile_cnn.py``'s ``docs/data/cnn_pieces.csv``). The runs use a clean clone of the current commit, so
 editing the work tree meanwhile does not change them. Nothing else may run on the machine meanwhile.
 """
 
@@ -223,15 +224,34 @@ def atari_section(rows: list[dict]) -> list[str]:
             f"  ({fast / ours:.2f}x our default). SB3 runs float32 and its Python Atari wrappers in both comparisons.",
         ]
     return lines + [
-        "- Where the time goes: the pieces of the default, timed one by one on an idle machine, per 1,024-step",
-        f"  iteration ({1024 / ours:.1f} s in the run above): the 12 gradient steps of 256 frames ~1.15 s (~96 ms each in",
-        "  float32, ~59 ms in bfloat16), the emulator and its wrappers ~0.5 s (~0.5 ms per step on one thread),",
-        "  the 128 acting forward passes of 8 frames ~0.35 s (~2.7 ms each), the full-batch loss evaluation",
-        "  ~0.13 s (~0.07 s in bfloat16); the rest is not broken down. Both libraries run the convolutions",
-        "  through oneDNN, so float32 against float32 the network costs the same; what is already cut:",
-        "  π_old is the rollout's own distribution (no forward pass of the batch) and the compiled functions",
-        "  are traced without AutoGraph.",
+        *pieces_lines(ours),
+        "- Both libraries run the convolutions through oneDNN, so float32 against float32 the network costs",
+        "  the same; what is already cut: π_old is the rollout's own distribution (no forward pass of the",
+        "  batch) and the compiled functions are traced without AutoGraph.",
         "",
+    ]
+
+
+PIECES = REPO / "docs" / "data" / "cnn_pieces.csv"
+
+
+def pieces_lines(ours: float) -> list[str]:
+    """The timed pieces of one 1,024-step Pong iteration, from ``docs/scripts/profile_cnn.py``'s CSV."""
+    if not PIECES.exists():
+        return []
+    with open(PIECES, newline="") as f:
+        ms = {(r["piece"], r["precision"]): float(r["ms"]) for r in csv.DictReader(f)}
+    grad, grad16 = ms[("grad_step_256", "float32")], ms[("grad_step_256", "bfloat16")]
+    act, act16 = ms[("act_forward_8", "float32")], ms[("act_forward_8", "bfloat16")]
+    ev, ev16 = ms[("evaluate_1024", "float32")], ms[("evaluate_1024", "bfloat16")]
+    env = ms[("gymnasium_env_step", "")]
+    return [
+        "- Where the time goes (`docs/scripts/profile_cnn.py`, each piece timed alone: `docs/data/cnn_pieces.csv`),",
+        f"  per 1,024-step iteration ({1024 / ours:.1f} s in the run above): the 12 gradient steps of 256 frames",
+        f"  {12 * grad / 1e3:.2f} s ({grad:.0f} ms each in float32, {grad16:.0f} ms in bfloat16), the emulator and its",
+        f"  wrappers {1024 * env / 1e3:.2f} s ({env:.2f} ms per step on one thread), the 128 acting passes of 8 frames",
+        f"  {128 * act / 1e3:.2f} s ({act:.1f} ms each; {act16:.1f} ms in bfloat16), the full-batch loss evaluation",
+        f"  {ev / 1e3:.2f} s ({ev16 / 1e3:.2f} s in bfloat16); the rest is not broken down.",
     ]
 
 
