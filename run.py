@@ -3,9 +3,7 @@
 See ``python run.py --help`` and the README; the logic lives in ``baselines_tf2.cli``.
 """
 
-import sys
-
-from baselines_tf2.cli import main
+from baselines_tf2.cli import exit_process, main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

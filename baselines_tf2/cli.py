@@ -9,6 +9,7 @@ the traceback); under ``mpirun`` an error on any rank aborts the whole job.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import inspect
 import os
@@ -30,7 +31,7 @@ from baselines_tf2.errors import (
     VideoError,
 )
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "exit_process", "import_tensorflow", "main"]
 
 NETWORKS = ("mlp", "cnn", "cnn_small")
 # learn() keywords that run.py sets from its own flags (or that make no sense on a command line).
@@ -337,13 +338,24 @@ def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_e
     sys.stdout.flush()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def import_tensorflow(argv: Sequence[str]) -> None:
+    """What :func:`main` does before anything else: import TensorFlow, quietly unless ``--debug``/``--verbose``.
+
+    Sets ``TF_USE_LEGACY_KERAS=1`` (unless set) first: baselines_tf2 uses no Keras, and
+    tensorflow-probability brings tf-keras anyway, so TensorFlow need not also load Keras 3
+    (with matplotlib), which is ~30% of the import time. Only this process is affected.
+    """
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     if not {"--debug", "--verbose"} & set(argv):
         from baselines_tf2.common.quiet import import_tensorflow_quietly  # noqa: PLC0415
 
         import_tensorflow_quietly()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    import_tensorflow(argv)
     from baselines_tf2.common.tf_util import configure_threads  # noqa: PLC0415 (after the quiet import)
 
     if mpi_util.size() > 1:
@@ -387,5 +399,20 @@ def _fail(code: int, message: str, debug: bool, *, collective: bool) -> int:
     return code
 
 
+def exit_process(code: int) -> NoReturn:
+    """End the process with ``code``, skipping the interpreter's finalisation (``run.py``'s last step).
+
+    By the time :func:`main` returns, everything it opened is closed; what remains is Python
+    tearing down TensorFlow's modules and C++ state, ~1.3 s of every run here. The at-exit handlers
+    still run, the standard streams are flushed and MPI is finalised (which mpi4py would do in the
+    skipped finalisation).
+    """
+    atexit._run_exitfuncs()  # CPython's own at-exit runner; there is no public one
+    sys.stdout.flush()
+    sys.stderr.flush()
+    mpi_util.finalize()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

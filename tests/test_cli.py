@@ -163,3 +163,29 @@ def test_start_is_quiet_unless_verbose():
     train = subprocess.run([sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "256", *FAST],
                            cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert train.returncode == 0 and train.stderr == "", train.stderr
+
+
+KERAS_PROBE = (
+    "import os, sys; from baselines_tf2 import cli; cli.import_tensorflow([]); import baselines_tf2.ppo.pposgd; "
+    "print(os.environ['TF_USE_LEGACY_KERAS'], 'keras.src' in sys.modules, 'matplotlib' in sys.modules)"
+)
+
+
+@pytest.mark.parametrize(("preset_value", "expected"), [(None, "1 False False"), ("0", "0 True True")])
+def test_run_py_does_not_load_keras_3(preset_value, expected):
+    """run.py's TensorFlow import skips Keras 3 (and its matplotlib), unless the user chose otherwise."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    if preset_value is not None:
+        env["TF_USE_LEGACY_KERAS"] = preset_value
+    out = subprocess.run([sys.executable, "-c", KERAS_PROBE], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    assert out.stdout.split("\n")[-2] == expected
+
+
+def test_exit_process_runs_exit_handlers_and_flushes():
+    """run.py ends through exit_process: the code, buffered output and at-exit handlers (MPI_Finalize) survive."""
+    code = ("import atexit, sys; from baselines_tf2.cli import exit_process; "
+            "atexit.register(lambda: print('handler ran')); print('buffered', end=''); "
+            "sys.stderr.write('to stderr'); exit_process(3)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (3, "bufferedhandler ran\n", "to stderr")

@@ -30,6 +30,7 @@ __all__ = [
     "allreduce_sum",
     "broadcast",
     "bcast_object",
+    "finalize",
     "get_comm",
     "launched_by_mpirun",
     "local_size",
@@ -180,3 +181,14 @@ def abort(errorcode: int = 1, comm: Any = None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     get_comm(comm).Abort(errorcode)
+
+
+def finalize() -> None:
+    """``MPI_Finalize`` if MPI was initialised and is not finalised yet.
+
+    For a process that ends without the interpreter's finalisation (``os._exit``), which is where
+    mpi4py would finalise; a launcher treats a rank that exits unfinalised as a crash.
+    """
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized():
+        mpi.Finalize()

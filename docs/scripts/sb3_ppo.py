@@ -17,45 +17,39 @@ import gymnasium as gym
 import torch
 from stable_baselines3 import PPO
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--env", default=None)
-parser.add_argument("--atari", action="store_true")
-parser.add_argument("--num_timesteps", type=int, default=100_000)
-parser.add_argument("--seed", type=int, default=0)
-args = parser.parse_args()
 
-if args.atari:
-    import ale_py
-    from stable_baselines3.common.env_util import make_atari_env
-    from stable_baselines3.common.vec_env import VecFrameStack
+def make_model(env_id: str | None, atari: bool, seed: int) -> PPO:
+    """SB3's PPO with the settings above (shared with ``lockstep_worker.py``)."""
+    if atari:
+        import ale_py  # noqa: PLC0415 (Atari only)
+        from stable_baselines3.common.env_util import make_atari_env  # noqa: PLC0415
+        from stable_baselines3.common.vec_env import VecFrameStack  # noqa: PLC0415
 
-    gym.register_envs(ale_py)
-    # frameskip=1: SB3's wrapper does the skipping (v5's default would skip 4 x 4 frames); sticky actions stay at v5's 0.25.
-    env = VecFrameStack(
-        make_atari_env(args.env or "ALE/Pong-v5", n_envs=8, seed=args.seed, env_kwargs={"frameskip": 1}), 4
-    )
-    model = PPO(
-        "CnnPolicy",
-        env,
-        n_steps=128,
-        batch_size=256,
-        n_epochs=3,
-        learning_rate=lambda f: 2.5e-4 * f,
-        gamma=0.99,
-        gae_lambda=0.95,
-        clip_range=lambda f: 0.1 * f,
-        ent_coef=0.01,
-        vf_coef=1.0,
-        max_grad_norm=1e9,
-        seed=args.seed,
-        device="cpu",
-        verbose=0,
-    )
-else:
-    env = gym.make(args.env or "Hopper-v5")
-    model = PPO(
+        gym.register_envs(ale_py)
+        # frameskip=1: SB3's wrapper does the skipping (v5's default would skip 4 x 4 frames); sticky actions stay at v5's 0.25.
+        env = VecFrameStack(
+            make_atari_env(env_id or "ALE/Pong-v5", n_envs=8, seed=seed, env_kwargs={"frameskip": 1}), 4
+        )
+        return PPO(
+            "CnnPolicy",
+            env,
+            n_steps=128,
+            batch_size=256,
+            n_epochs=3,
+            learning_rate=lambda f: 2.5e-4 * f,
+            gamma=0.99,
+            gae_lambda=0.95,
+            clip_range=lambda f: 0.1 * f,
+            ent_coef=0.01,
+            vf_coef=1.0,
+            max_grad_norm=1e9,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+        )
+    return PPO(
         "MlpPolicy",
-        env,
+        gym.make(env_id or "Hopper-v5"),
         n_steps=2048,
         batch_size=64,
         n_epochs=10,
@@ -66,11 +60,21 @@ else:
         ent_coef=0.0,
         vf_coef=1.0,
         max_grad_norm=1e9,
-        seed=args.seed,
+        seed=seed,
         device="cpu",
         verbose=0,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=torch.nn.Tanh),
     )
-start = time.perf_counter()
-model.learn(args.num_timesteps)
-print(f"steps={model.num_timesteps} seconds={time.perf_counter() - start:.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--env", default=None)
+    parser.add_argument("--atari", action="store_true")
+    parser.add_argument("--num_timesteps", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    model = make_model(args.env, args.atari, args.seed)
+    start = time.perf_counter()
+    model.learn(args.num_timesteps)
+    print(f"steps={model.num_timesteps} seconds={time.perf_counter() - start:.3f}")
