@@ -24,10 +24,11 @@ def naive_gae(rewards, vpreds, dones, last_v, gamma, lam):
     return adv
 
 
+@pytest.mark.parametrize("num_env", [3, 20])  # the column loop (few copies) and the row loop (many)
 @pytest.mark.parametrize("gamma, lam", [(0.99, 0.95), (0.9, 1.0), (0.5, 0.0), (1.0, 1.0)])
-def test_matches_naive_reference(gamma, lam):
+def test_matches_naive_reference(gamma, lam, num_env):
     rng = np.random.default_rng(0)
-    T, N = 40, 3
+    T, N = 40, num_env
     rewards = rng.normal(size=(T, N))
     vpreds = rng.normal(size=(T, N))
     dones = rng.random((T, N)) < 0.1
@@ -58,3 +59,16 @@ def test_normalize_advantages_standardises_the_batch():
     out = normalize_advantages(np.array([1.0, 2.0, 3.0, 6.0]))
     np.testing.assert_allclose(out, (np.array([1.0, 2.0, 3.0, 6.0]) - 3.0) / (np.sqrt(3.5) + 1e-8), rtol=1e-6)
     assert out.dtype == np.float32
+
+
+def test_column_and_row_loops_agree_exactly():
+    """Many copies at once (row loop) give the same bits as each copy alone (column loop)."""
+    rng = np.random.default_rng(1)
+    T, N = 300, 24
+    rewards, vpreds = rng.normal(size=(T, N)), rng.normal(size=(T, N)).astype(np.float32)
+    dones, last_v = rng.random((T, N)) < 0.02, rng.normal(size=N).astype(np.float32)
+    adv, ret = gae(rewards, vpreds, dones, last_v, 0.99, 0.95)
+    for i in range(N):
+        one = gae(rewards[:, i : i + 1], vpreds[:, i : i + 1], dones[:, i : i + 1], last_v[i : i + 1], 0.99, 0.95)
+        np.testing.assert_array_equal(one[0][:, 0], adv[:, i])
+        np.testing.assert_array_equal(one[1][:, 0], ret[:, i])

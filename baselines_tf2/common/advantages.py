@@ -16,6 +16,8 @@ import numpy as np
 
 __all__ = ["gae", "normalize_advantages"]
 
+_COLUMN_LOOP_MAX_ENVS = 16  # up to this many env copies the recursion runs on Python floats
+
 
 def gae(
     rewards: np.ndarray,
@@ -35,15 +37,26 @@ def gae(
     Returns:
         ``(adv, tdlamret)``, both float32 ``[T, N]``.
     """
-    horizon = len(rewards)
-    adv = np.zeros(rewards.shape, np.float64)
+    horizon, num_env = rewards.shape
     nonterminal = 1.0 - dones.astype(np.float64)
     next_values = np.concatenate([vpreds[1:], last_vpreds[None]], axis=0)
     deltas = rewards + gamma * next_values * nonterminal - vpreds
-    lastgaelam = np.zeros(rewards.shape[1:], np.float64)
-    for t in reversed(range(horizon)):
-        lastgaelam = deltas[t] + gamma * lam * nonterminal[t] * lastgaelam
-        adv[t] = lastgaelam
+    decay = gamma * lam * nonterminal
+    if num_env <= _COLUMN_LOOP_MAX_ENVS:
+        # Python floats, one column at a time: ~0.1 us a step where a NumPy row op costs ~1 us.
+        adv = np.empty((num_env, horizon), np.float64)
+        for i, (delta, keep) in enumerate(zip(deltas.T.tolist(), decay.T.tolist())):
+            acc, column = 0.0, adv[i]
+            for t in range(horizon - 1, -1, -1):
+                acc = delta[t] + keep[t] * acc
+                column[t] = acc
+        adv = adv.T
+    else:
+        adv = np.empty(rewards.shape, np.float64)
+        acc = np.zeros(num_env, np.float64)
+        for t in range(horizon - 1, -1, -1):
+            acc = deltas[t] + decay[t] * acc
+            adv[t] = acc
     return adv.astype(np.float32), (adv + vpreds).astype(np.float32)
 
 
