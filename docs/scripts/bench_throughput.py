@@ -249,15 +249,18 @@ def lockstep_lines(part: str) -> list[str]:
     if summary is None:
         return []
     first = next(iter(summary.values()))
+    block = "an iteration of ours or of SB3's PPO" + (
+        ", or 2048 steps of the bare environment" if part == "mujoco" else ""
+    )
     lines = [
         f"**Lockstep run** (at commit {first['commit']}; `docs/data/lockstep_{part}.csv`): every implementation is one",
         "worker process (`docs/scripts/lockstep_worker.py`), started alone, and the workers then take turns,",
-        "one block each (an iteration of ours or of SB3's PPO, or 2048 steps of the bare environment) with",
-        "nothing else computing. The machine's slow and fast phases, which move separate runs by ~30%,",
-        "so fall on all of them alike. *Training* covers every block (ours: from building the env, the",
-        "policy and the one-off XLA compile on; SB3: from building its model); *steady* is the median block",
-        "after the first; *whole process* is the process's own time without its waits for a turn, imports",
-        "and exit included.",
+        f"one block each ({block}) with nothing else computing. The machine's slow and fast phases, which",
+        "move separate runs by ~30%, so fall on all of them alike. *Training* covers every block (ours: from",
+        "building the env and the policy, the first iteration's tracing and compiling included; SB3: from",
+        "building its model); *steady* is the median block after the first; *paired* ratios are medians over",
+        "the rounds of two blocks next to each other in time; *whole process* is the process's own time",
+        "without its waits for a turn, imports and exit included.",
         "",
         "| implementation | training steps/s | steady steps/s | start-up (imports) s | training s | whole process s | peak RSS (MiB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -404,7 +407,8 @@ def write_report() -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Produced by `python docs/scripts/bench_throughput.py [mujoco|atari|all]` (raw runs: `docs/data/throughput*.csv`).",
+        "Produced by `python docs/scripts/bench_throughput.py [mujoco|atari|all] [--only lockstep|processes]`",
+        "(raw runs: `docs/data/lockstep_*.csv`, `docs/data/throughput*.csv`; the lockstep runs give the ratios).",
         f"Machine: {os.cpu_count()} cores, shared; TensorFlow {v['tensorflow']}; Stable-Baselines3 {v['sb3']} on torch {v['torch']} (CPU).",
         "Ratios measured side by side in one run are what carries over between machines; absolute numbers do not.",
         "",
