@@ -339,11 +339,14 @@ def _print_settings(args: argparse.Namespace, env_type: str, network: str, num_e
 
 
 def import_tensorflow(argv: Sequence[str]) -> None:
-    """What :func:`main` does before anything else: import TensorFlow, quietly unless ``--debug``/``--verbose``.
+    """What :func:`main` does first: set up and import TensorFlow.
 
-    Sets ``TF_USE_LEGACY_KERAS=1`` (unless set) first: baselines_tf2 uses no Keras, and
-    tensorflow-probability brings tf-keras anyway, so TensorFlow need not also load Keras 3
-    (with matplotlib), which is ~30% of the import time. Only this process is affected.
+    Sets ``TF_USE_LEGACY_KERAS=1`` unless it is set: baselines_tf2 uses no Keras, and
+    tensorflow-probability brings tf-keras anyway, so TensorFlow need not also load Keras 3 (with
+    matplotlib), ~30% of the import time. The variable stays in this process's environment (and
+    its children's): meant for ``run.py``'s own process, not for a program that imports the CLI
+    after it has chosen its Keras. Then imports TensorFlow with its start-up log silenced, unless
+    ``--debug``/``--verbose`` is in ``argv`` (TensorFlow is then imported at first use, its log shown).
     """
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     if not {"--debug", "--verbose"} & set(argv):
@@ -408,8 +411,9 @@ def exit_process(code: int) -> NoReturn:
     skipped finalisation).
     """
     atexit._run_exitfuncs()  # CPython's own at-exit runner; there is no public one
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (run.py | head) must not skip the rest
+            stream.flush()
     mpi_util.finalize()
     os._exit(code)
 

@@ -172,8 +172,11 @@ KERAS_PROBE = (
 
 
 @pytest.mark.parametrize(("preset_value", "expected"), [(None, "1 False False"), ("0", "0 True True")])
-def test_run_py_does_not_load_keras_3(preset_value, expected):
-    """run.py's TensorFlow import skips Keras 3 (and its matplotlib), unless the user chose otherwise."""
+def test_import_tensorflow_skips_keras_3(preset_value, expected):
+    """run.py's TensorFlow import (cli.import_tensorflow) skips Keras 3, unless the user chose otherwise.
+
+    With ``TF_USE_LEGACY_KERAS=0`` TensorFlow loads Keras 3, which imports matplotlib (Keras 3.x).
+    """
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
     if preset_value is not None:
         env["TF_USE_LEGACY_KERAS"] = preset_value
@@ -183,9 +186,23 @@ def test_run_py_does_not_load_keras_3(preset_value, expected):
 
 
 def test_exit_process_runs_exit_handlers_and_flushes():
-    """run.py ends through exit_process: the code, buffered output and at-exit handlers (MPI_Finalize) survive."""
+    """run.py ends through exit_process: the code, buffered output and at-exit handlers survive.
+
+    (Its MPI_Finalize is exercised by every ``mpirun`` test in test_mpi.py: a rank exiting unfinalised fails the job.)
+    """
     code = ("import atexit, sys; from baselines_tf2.cli import exit_process; "
             "atexit.register(lambda: print('handler ran')); print('buffered', end=''); "
             "sys.stderr.write('to stderr'); exit_process(3)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout, out.stderr) == (3, "bufferedhandler ran\n", "to stderr")
+
+
+def test_exit_process_keeps_its_exit_code_when_stdout_is_closed():
+    """``run.py | head``: flushing into a closed pipe must not turn the exit into a traceback."""
+    code = ("import io, sys, time; from baselines_tf2.cli import exit_process; "
+            "sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, 'w', closefd=False))); "  # block-buffered
+            "print('x' * 100); time.sleep(1.0); exit_process(3)")  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away before the child flushes
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (3, b"")

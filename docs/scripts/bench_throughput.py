@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CODE = REPO  # where the measured code is run from (a clean clone, set in main)
@@ -119,7 +120,8 @@ def run_bare(steps: int) -> dict:
     return _script_row("bare environment", sys.executable, ["docs/scripts/bare_env.py"], steps)
 
 
-LOCKSTEP_FIELDS = ["impl", "kind", "block", "steps", "seconds", "peak_rss_mib", "commit"]
+LOCKSTEP_FIELDS = ["impl", "kind", "block", "steps", "seconds", "peak_rss_mib", "idle_cpu_s", "commit"]
+SETTLE_SECONDS = 0.05  # pause before each block: thread pools that spin after work (TF's, torch's) go idle
 LOCKSTEP_DATA = {part: REPO / "docs" / "data" / f"lockstep_{part}.csv" for part in ("mujoco", "atari")}
 
 
@@ -145,45 +147,70 @@ def lockstep(part: str, steps: int, commit: str) -> None:
     procs: dict[str, subprocess.Popen] = {}
     launched: dict[str, float] = {}
     rows: list[dict] = []
-    for impl, cmd in lockstep_workers(part, steps):
-        launched[impl] = start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=CODE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, env={**os.environ, **MPI_ENV})  # fmt: skip
-        if proc.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"{impl}: worker did not start ({' '.join(cmd)})")
-        rows.append({"impl": impl, "kind": "startup", "block": 0, "steps": 0, "seconds": time.perf_counter() - start})
-        procs[impl] = proc
-    block = 0
-    while procs:
-        block += 1
-        for impl, proc in list(procs.items()):
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-            kind, *values = proc.stdout.readline().split()
-            if kind == "block":
-                rows.append({"impl": impl, "kind": "block", "block": block, "steps": int(values[0]),
-                             "seconds": float(values[1])})  # fmt: skip
-                continue
-            if kind != "finish":
-                raise RuntimeError(f"{impl}: worker failed in block {block}")
-            rows.append({"impl": impl, "kind": "tail", "block": block, "steps": 0, "seconds": float(values[0])})
-            _, status, usage = os.wait4(proc.pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
-                raise RuntimeError(f"{impl}: worker exited with {os.waitstatus_to_exitcode(status)}")
-            # The whole process minus its waits for its turn (the first wait, from ``ready``, included).
-            busy = time.perf_counter() - launched[impl] - float(values[1])
-            rows.append({"impl": impl, "kind": "process", "block": block, "steps": 0, "seconds": busy,
-                         "peak_rss_mib": usage.ru_maxrss / 1024.0})  # fmt: skip
-            del procs[impl]
-        if block % 10 == 0:
-            print(f"lockstep {part}: round {block}", flush=True)
+    logs = Path(tempfile.mkdtemp(prefix="lockstep-"))
+    # The clone's package, not the editable install's work tree: a script's own folder, not the
+    # clone's root, heads sys.path.
+    env = {**os.environ, **MPI_ENV, "PYTHONPATH": os.pathsep.join([str(CODE), os.environ.get("PYTHONPATH", "")])}
+
+    def reply(impl: str) -> list[str]:
+        line = procs[impl].stdout.readline()
+        if not line:
+            code = procs[impl].wait()
+            tail = (logs / f"{impl}.log").read_text()[-2000:]
+            raise RuntimeError(f"{impl}: worker exited with {code} (stderr: {logs / f'{impl}.log'}):\n{tail}")
+        return line.split()
+
+    try:
+        for impl, cmd in lockstep_workers(part, steps):
+            launched[impl] = start = time.perf_counter()
+            with open(logs / f"{impl}.log", "w") as err:
+                procs[impl] = subprocess.Popen(cmd, cwd=CODE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                               text=True, env=env)  # fmt: skip
+            kind, package = reply(impl)
+            if kind != "ready" or (package != "-" and not Path(package).resolve().is_relative_to(CODE.resolve())):
+                raise RuntimeError(f"{impl}: worker sent {kind} {package}, not ready with the code under {CODE}")
+            rows.append(
+                {"impl": impl, "kind": "startup", "block": 0, "steps": 0, "seconds": time.perf_counter() - start}
+            )
+        block = 0
+        while procs:
+            block += 1
+            for impl, proc in list(procs.items()):
+                time.sleep(SETTLE_SECONDS)
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+                kind, *values = reply(impl)
+                if kind == "block":
+                    rows.append({"impl": impl, "kind": "block", "block": block, "steps": int(values[0]),
+                                 "seconds": float(values[1])})  # fmt: skip
+                    continue
+                if kind != "finish":
+                    raise RuntimeError(f"{impl}: worker sent {kind!r} in block {block}")
+                rows.append({"impl": impl, "kind": "tail", "block": block, "steps": 0, "seconds": float(values[0])})
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                proc.stdin.close()
+                proc.stdout.close()
+                if proc.returncode != 0:
+                    raise RuntimeError(f"{impl}: worker exited with {proc.returncode}")
+                # The whole process minus its waits for its turn (the first wait, from ``ready``, included).
+                busy = time.perf_counter() - launched[impl] - float(values[1])
+                rows.append({"impl": impl, "kind": "process", "block": block, "steps": 0, "seconds": busy,
+                             "peak_rss_mib": usage.ru_maxrss / 1024.0, "idle_cpu_s": float(values[2])})  # fmt: skip
+                del procs[impl]
+            if block % 10 == 0:
+                print(f"lockstep {part}: round {block}", flush=True)
+    finally:
+        for proc in procs.values():
+            proc.kill()
+            proc.wait()
     with open(LOCKSTEP_DATA[part], "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=LOCKSTEP_FIELDS)
         writer.writeheader()
         writer.writerows({**r, "commit": commit} for r in rows)
 
 
-def lockstep_summary(part: str) -> dict[str, dict[str, float]] | None:
+def lockstep_summary(part: str) -> dict[str, dict[str, Any]] | None:
     """Per implementation: training steps/s (all blocks), steady steps/s (blocks after the first),
     start-up, training and whole-process seconds, peak RSS."""
     if not LOCKSTEP_DATA[part].exists():
@@ -201,6 +228,7 @@ def lockstep_summary(part: str) -> dict[str, dict[str, float]] | None:
                      "rates": {int(r["block"]): int(r["steps"]) / float(r["seconds"]) for r in mine if r["kind"] == "block"},
                      "startup_s": one["startup"], "process_s": one["process"],
                      "peak_rss_mib": next(float(r["peak_rss_mib"]) for r in mine if r["kind"] == "process"),
+                     "idle_cpu_s": next(float(r.get("idle_cpu_s") or "nan") for r in mine if r["kind"] == "process"),
                      "commit": mine[0]["commit"]}  # fmt: skip
     return out
 
@@ -257,10 +285,12 @@ def lockstep_lines(part: str) -> list[str]:
         "worker process (`docs/scripts/lockstep_worker.py`), started alone, and the workers then take turns,",
         f"one block each ({block}) with nothing else computing. The machine's slow and fast phases, which",
         "move separate runs by ~30%, so fall on all of them alike. *Training* covers every block (ours: from",
-        "building the env and the policy, the first iteration's tracing and compiling included; SB3: from",
-        "building its model); *steady* is the median block after the first; *paired* ratios are medians over",
-        "the rounds of two blocks next to each other in time; *whole process* is the process's own time",
-        "without its waits for a turn, imports and exit included.",
+        "`run.py`'s argument parsing on, building the env and the policy and the first iteration's tracing",
+        "and compiling included; SB3: from building its model); *steady* is the median block after the",
+        "first; *paired* ratios are medians over the rounds of two blocks next to each other in time;",
+        "*whole process* is the process's own time without its waits for a turn, imports and exit included.",
+        f"Each block starts {SETTLE_SECONDS * 1000:.0f} ms after the previous one ended, so that thread pools spinning after",
+        "their work (TensorFlow's, torch's) are idle.",
         "",
         "| implementation | training steps/s | steady steps/s | start-up (imports) s | training s | whole process s | peak RSS (MiB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -269,6 +299,9 @@ def lockstep_lines(part: str) -> list[str]:
         lines.append(f"| {impl} | {r['steps_per_s']:,.0f} | {r['steady_steps_per_s']:,.0f} | {r['startup_s']:.1f} | "
                      f"{r['train_s']:.1f} | {r['process_s']:.1f} | {r['peak_rss_mib']:,.0f} |")  # fmt: skip
     ours, sb3 = summary["baselines_tf2"], summary["stable-baselines3"]
+    idle = [f"{impl.replace('baselines_tf2 ', '')} {r['idle_cpu_s']:.2f} s" for impl, r in summary.items()]
+    if not any(i.endswith("nan s") for i in idle):
+        lines += ["", f"CPU time the workers used while waiting for their turns: {', '.join(idle)}."]
     lines.append("")
     if part == "mujoco":
         bare = summary["bare environment"]
@@ -318,9 +351,9 @@ def mujoco_section(rows: list[dict]) -> list[str]:
         "",
         *_table(rows, ("baselines_tf2", "stable-baselines3", "bare environment", MPI_ROW, MPI_ALLREDUCE_ROW)),
         "",
-        f"- Separately run, ours made {ours / bare:.0%} of the bare environment's steps/s and {ours / sb3:.2f}x SB3's",
-        f"  ({whole:.2f}x whole-process): each run meets the machine in another phase, which is why the ratios",
-        "  above come from the lockstep run.",
+        f"- Separately run (at {rows[0]['commit']}, with `--log_path`, so writing logs and monitor files), ours made",
+        f"  {ours / bare:.0%} of the bare environment's steps/s and {ours / sb3:.2f}x SB3's ({whole:.2f}x whole-process);",
+        "  each run meets the machine in another phase, so these move by tens of percent from run to run.",
         f"- **MPI scaling: `mpirun -n 2` aggregate {mpi:,.0f} steps/s = {mpi / ours:.2f}x one rank** (target >= 1.7x);",
         "  each rank collects its own 2048-step batch, so an iteration is 4096 steps.",
         f"  With `--mpi_update allreduce` (a gradient all-reduce per minibatch): {mpi_allreduce:,.0f} steps/s = "
@@ -358,7 +391,8 @@ def atari_section(rows: list[dict]) -> list[str]:
         "",
         *_table(rows, tuple(i for i in ("baselines_tf2", "stable-baselines3", BF16_ROW, BF16_ALE_ROW) if i in impls)),
         "",
-        f"- Separately run, ours with both defaults made {ours / sb3:.2f}x SB3's steps/s ({whole:.2f}x whole-process).",
+        f"- Separately run (at {rows[0]['commit']}), ours with both defaults made {ours / sb3:.2f}x SB3's steps/s "
+        f"({whole:.2f}x whole-process).",
     ]
     if BF16_ALE_ROW in impls:
         bf16, fast = median(rows, BF16_ROW, "steps_per_s"), median(rows, BF16_ALE_ROW, "steps_per_s")

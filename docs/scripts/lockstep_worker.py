@@ -6,10 +6,13 @@ Stable-Baselines3's PPO, or 2048 steps of the bare environment. Only one worker 
 moment, and blocks are ~0.3-3 s long, so the machine's slow and fast phases (this shared machine
 swings ~30% over tens of seconds) fall on all implementations alike.
 
-Protocol on the worker's stdout (everything else it prints goes to stderr): ``ready`` once
-imported; then each ``go`` line on stdin is answered by ``block <steps> <seconds>``, or, once
-training is over, by ``finish <seconds> <waited seconds>`` (the tail after the last block, and
-the total time spent waiting for ``go``), after which the worker exits.
+Protocol on the worker's stdout (everything else it prints goes to stderr): ``ready <package
+folder>`` once imported (ours: where ``baselines_tf2`` was imported from, so the coordinator can
+check that it measures the commit it records); then each ``go`` line on stdin is answered by
+``block <steps> <seconds>``, or, once training is over, by ``finish <seconds> <waited seconds>
+<CPU seconds while waiting>`` (the tail after the last block, the total time spent waiting for
+``go``, and the process's CPU time meanwhile, which shows whether it really stayed idle), after
+which the worker exits.
 
     python lockstep_worker.py ours --env Hopper-v5 --num_timesteps 100352 [-- run.py flags]
     .bench-venv/bin/python lockstep_worker.py sb3 --env Hopper-v5 --num_timesteps 100352 [--atari]
@@ -17,6 +20,7 @@ the total time spent waiting for ``go``), after which the worker exits.
 """
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -32,23 +36,27 @@ class Lockstep:
         self.out = os.fdopen(os.dup(1), "w", buffering=1)
         os.dup2(2, 1)  # everything else printed goes to stderr
         self.waited = 0.0
+        self.idle_cpu = 0.0
         self.start = 0.0
         self.steps = 0
 
-    def ready(self) -> None:
-        """Imports are done: say so and wait for the first ``go``."""
-        self.send("ready")
+    def ready(self, package: str = "-") -> None:
+        """Imports are done: say so (and where ``package`` came from) and wait for the first ``go``."""
+        self.send(f"ready {package}")
         self.wait()
 
     def send(self, line: str) -> None:
+        """One protocol line to the coordinator."""
         self.out.write(line + "\n")
 
     def wait(self) -> None:
-        t = time.perf_counter()
+        """Block until the coordinator says ``go``; the wait's wall and CPU time are added up."""
+        t, cpu = time.perf_counter(), time.process_time()
         if sys.stdin.readline().strip() != "go":
             sys.exit("lockstep_worker: expected 'go'")
         self.start = time.perf_counter()
         self.waited += self.start - t
+        self.idle_cpu += time.process_time() - cpu
 
     def block_done(self, steps: int) -> None:
         """End the current block at ``steps`` steps in all; then wait for the next ``go``."""
@@ -57,13 +65,12 @@ class Lockstep:
         self.wait()
 
     def finish(self) -> None:
-        self.send(f"finish {time.perf_counter() - self.start:.6f} {self.waited:.6f}")
+        """Training is over: report the tail since the last block and the waits."""
+        self.send(f"finish {time.perf_counter() - self.start:.6f} {self.waited:.6f} {self.idle_cpu:.6f}")
 
 
 def run_ours(args: argparse.Namespace, flags: list[str], lock: Lockstep) -> None:
     """``run.py --alg ppo`` through the CLI, with a callback ending a block after every iteration."""
-    import functools  # noqa: PLC0415
-
     from baselines_tf2 import cli  # noqa: PLC0415
 
     cli.import_tensorflow(flags)  # as run.py starts; then the learner, so all imports come before ``ready``
@@ -75,7 +82,7 @@ def run_ours(args: argparse.Namespace, flags: list[str], lock: Lockstep) -> None
         return functools.partial(learn_fn(alg), callback=lambda info: lock.block_done(info.timesteps))
 
     cli._learn_fn = with_callback
-    lock.ready()
+    lock.ready(os.path.dirname(os.path.abspath(cli.__file__)))
     argv = ["--alg", "ppo", "--env", args.env, "--num_timesteps", str(args.num_timesteps), "--progress", "false"]
     code = cli.main([*argv, *flags])
     if code != 0:
@@ -84,11 +91,12 @@ def run_ours(args: argparse.Namespace, flags: list[str], lock: Lockstep) -> None
 
 def run_sb3(args: argparse.Namespace, lock: Lockstep) -> None:
     """SB3's PPO as ``sb3_ppo.py`` builds it; a block ends at the start of every rollout but the first."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from sb3_ppo import make_model  # noqa: PLC0415
+    from sb3_ppo import make_model  # noqa: PLC0415 (this script's folder is on sys.path)
     from stable_baselines3.common.callbacks import BaseCallback  # noqa: PLC0415
 
     class Blocks(BaseCallback):
+        """Ends a block when the next rollout starts: block k is rollout k and the update after it."""
+
         def _on_rollout_start(self) -> None:
             if self.model.num_timesteps > 0:
                 lock.block_done(self.model.num_timesteps)
@@ -121,6 +129,7 @@ def run_bare(args: argparse.Namespace, lock: Lockstep) -> None:
 
 
 def main() -> None:
+    """Parse ``impl`` and its flags (``--`` then run.py flags for ours), then serve blocks until done."""
     argv = sys.argv[1:]
     flags = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
