@@ -20,6 +20,8 @@ from stable_baselines3 import PPO
 
 def make_model(env_id: str | None, atari: bool, seed: int) -> PPO:
     """SB3's PPO with the settings above (shared with ``lockstep_worker.py``)."""
+    # Both presets: gamma, GAE lambda, c1 = 1 on the value loss, no gradient clipping, CPU.
+    common = dict(gamma=0.99, gae_lambda=0.95, vf_coef=1.0, max_grad_norm=1e9, seed=seed, device="cpu", verbose=0)
     if atari:
         import ale_py  # noqa: PLC0415 (Atari only)
         from stable_baselines3.common.env_util import make_atari_env  # noqa: PLC0415
@@ -37,15 +39,9 @@ def make_model(env_id: str | None, atari: bool, seed: int) -> PPO:
             batch_size=256,
             n_epochs=3,
             learning_rate=lambda f: 2.5e-4 * f,
-            gamma=0.99,
-            gae_lambda=0.95,
             clip_range=lambda f: 0.1 * f,
             ent_coef=0.01,
-            vf_coef=1.0,
-            max_grad_norm=1e9,
-            seed=seed,
-            device="cpu",
-            verbose=0,
+            **common,
         )
     return PPO(
         "MlpPolicy",
@@ -54,15 +50,9 @@ def make_model(env_id: str | None, atari: bool, seed: int) -> PPO:
         batch_size=64,
         n_epochs=10,
         learning_rate=3e-4,
-        gamma=0.99,
-        gae_lambda=0.95,
         clip_range=0.2,
         ent_coef=0.0,
-        vf_coef=1.0,
-        max_grad_norm=1e9,
-        seed=seed,
-        device="cpu",
-        verbose=0,
+        **common,
         policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=torch.nn.Tanh),
     )
 
