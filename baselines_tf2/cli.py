@@ -37,7 +37,7 @@ NETWORKS = ("mlp", "cnn", "cnn_small")
 # learn() keywords that run.py sets from its own flags (or that make no sense on a command line).
 _RESERVED = {"env", "policy_fn", "callback", "comm", "seed", "log_path", "save_path", "load_path", "save_interval",
              "num_env", "max_timesteps"}  # fmt: skip
-_POLICY_KWARGS = {"hid_size": 64, "num_hid_layers": 2, "precision": "float32"}
+_POLICY_KWARGS = {"hid_size": 64, "num_hid_layers": 2, "precision": "float32", "init": "ppo1"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how training env copies are stepped: gymnasium's SyncVectorEnv, or for Atari ale_py's "
                    "C++ vector env on the rank's share of the cores")  # fmt: skip
     p.add_argument("--reward_scale", type=float, default=1.0, help="constant reward multiplier")
+    p.add_argument("--repeat_action_probability", type=float, default=None, metavar="P",
+                   help="Atari sticky actions: the emulator repeats the previous action with probability P "
+                   "(default: the id's own, 0.25 for ALE/*-v5, 0 for *NoFrameskip-v4 as in the paper)")  # fmt: skip
     p.add_argument("--save_path", default=None, help="checkpoint folder")
     p.add_argument("--load_path", default=None, help="checkpoint folder or prefix to resume from or play")
     p.add_argument("--log_path", default=None, help="folder for progress.csv, TensorBoard and monitor files")
@@ -184,28 +187,31 @@ def _settings(args: argparse.Namespace, extra: dict[str, Any], env_type: str) ->
 
 
 def _policy_fn(settings: dict[str, Any]):
-    from baselines_tf2.common.policies import PRECISIONS, CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
+    from baselines_tf2.common.policies import INITS, PRECISIONS, CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
 
     network = settings.pop("network")
     hid_size, num_hid_layers = settings.pop("hid_size"), settings.pop("num_hid_layers")
-    precision = settings.pop("precision")
+    precision, init = settings.pop("precision"), settings.pop("init")
     if precision not in PRECISIONS:
         raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if init not in INITS:
+        raise ConfigError(f"--init must be one of {', '.join(INITS)}, got {init!r}")
     if network == "mlp":
         if precision != "float32":
             raise ConfigError(
                 f"--precision {precision} is for CNN policies; the MLP acts in NumPy and trains in float32"
             )
-        return partial(MlpPolicy, hid_size=hid_size, num_hid_layers=num_hid_layers), network
+        return partial(MlpPolicy, hid_size=hid_size, num_hid_layers=num_hid_layers, init=init), network
     if precision == "bfloat16" and not bfloat16_is_fast() and mpi_util.rank() == 0:
         print("note: this CPU has no AMX/AVX512-BF16 units; --precision bfloat16 will be slower than float32")
-    return partial(CnnPolicy, kind="large" if network == "cnn" else "small", precision=precision), network
+    return partial(CnnPolicy, kind="large" if network == "cnn" else "small", precision=precision, init=init), network
 
 
 def _run_config(args: argparse.Namespace, env_type: str, network: str, settings: dict[str, Any]) -> dict[str, Any]:
     return {"alg": args.alg, "env": args.env, "env_type": env_type, "network": network,
             "hid_size": settings.get("hid_size"), "num_hid_layers": settings.get("num_hid_layers"),
-            "precision": settings.get("precision")}  # fmt: skip
+            "precision": settings.get("precision"), "init": settings.get("init"),
+            "repeat_action_probability": args.repeat_action_probability}  # fmt: skip
 
 
 def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
@@ -227,6 +233,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path, restore  # noqa: PLC0415
     from baselines_tf2.common.envs import (  # noqa: PLC0415
         check_env_backend,
+        check_repeat_action_probability,
         env_type_of,
         import_packages,
         make_env,
@@ -257,6 +264,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
     if args.export:
         check_export_dir(args.export)
     check_env_backend(args.env_backend, args.env, env_type)
+    check_repeat_action_probability(args.repeat_action_probability, args.env, env_type)
     if args.video and not args.play:
         raise ConfigError("--video records the --play episodes; add --play")
     if args.video and rank == 0:
@@ -274,6 +282,7 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         env = make_vec_env(
             args.env, num_env, rank=rank, log_dir=log_dir, reward_scale=args.reward_scale, env_type=env_type,
             backend=args.env_backend, threads=_threads_per_rank() if args.env_backend == "ale_vector" else 0,
+            repeat_action_probability=args.repeat_action_probability,
         )  # fmt: skip
         try:
             policy = learn(
@@ -286,7 +295,8 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
             raise
         env.close()
     else:
-        eval_env = make_env(args.env, train=False, env_type=env_type)
+        eval_env = make_env(args.env, train=False, env_type=env_type,
+                            repeat_action_probability=args.repeat_action_probability)  # fmt: skip
         policy = policy_fn(eval_env.observation_space, eval_env.action_space)
         restore(args.load_path, policy=policy)
         eval_env.close()
@@ -296,7 +306,8 @@ def run(args: argparse.Namespace, extra: dict[str, Any]) -> int:
         tflite_note = f" and {os.path.join(args.export, 'model.tflite')}" if args.export_tflite else ""
         print(f"exported SavedModel to {args.export}{tflite_note} (signatures: serving_default, sample)")
     if args.play and rank == 0:
-        eval_env = make_env(args.env, train=False, env_type=env_type, video_dir=args.video)
+        eval_env = make_env(args.env, train=False, env_type=env_type, video_dir=args.video,
+                            repeat_action_probability=args.repeat_action_probability)  # fmt: skip
         returns = run_episodes(policy, eval_env, args.play_episodes, seed=args.seed + 12345)
         eval_env.close()  # writes the last episode's video
         for i, ret in enumerate(returns):

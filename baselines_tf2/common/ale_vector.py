@@ -63,6 +63,7 @@ class AleVectorEnv(gym.vector.VectorEnv):
         monitor_files: list[str | None] | None = None,
         reward_scale: float = 1.0,
         max_frames: int | None = None,
+        repeat_action_probability: float | None = None,
     ) -> None:
         import ale_py  # noqa: PLC0415 (ale_py is only needed for Atari)
 
@@ -74,7 +75,11 @@ class AleVectorEnv(gym.vector.VectorEnv):
         frame_limit = int(kwargs.get("max_num_frames_per_episode", 108_000)) if max_frames is None else max_frames
         self.ale = _ale_vector_class()(
             kwargs["game"], num_envs, num_threads=num_threads, autoreset_mode=AutoresetMode.SAME_STEP,
-            repeat_action_probability=float(kwargs.get("repeat_action_probability", 0.25)),
+            repeat_action_probability=float(
+                kwargs.get("repeat_action_probability", 0.25)
+                if repeat_action_probability is None
+                else repeat_action_probability
+            ),
             full_action_space=bool(kwargs.get("full_action_space", False)),
             max_num_frames_per_episode=frame_limit,
             img_height=SCREEN_SIZE, img_width=SCREEN_SIZE, grayscale=True, stack_num=FRAME_STACK, frameskip=FRAME_SKIP,

@@ -46,6 +46,8 @@ class TrainState(tf.Module):
         # JSON list of the last 100 episodes' (return, length), so eprewmean continues across a resume.
         self.recent_episodes = tf.Variable("", dtype=tf.string, trainable=False, name="recent_episodes")
         self.kl_beta = tf.Variable(float(kl_beta), dtype=tf.float32, trainable=False, name="kl_beta")
+        # The schedules' horizon in timesteps when it is not the stop limit (0: the limits decide).
+        self.schedule_timesteps = tf.Variable(0, dtype=tf.int64, trainable=False, name="schedule_timesteps")
 
 
 class Checkpointer:

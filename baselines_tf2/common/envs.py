@@ -13,6 +13,11 @@
   ``AutoresetMode.SAME_STEP``: the step that ends an episode returns the next episode's first
   observation and puts the last one in ``info["final_obs"]`` (needed to bootstrap truncations).
   Copy ``i`` of rank ``r`` is seeded ``seed + 10000 * r + i``.
+
+Atari ids take ``repeat_action_probability`` (sticky actions: with that probability the emulator
+repeats the previous action instead of the chosen one, at every emulator frame). ``None`` keeps the
+id's own: 0.25 for ``ALE/...-v5`` (Machado et al. 2018), 0 for ``...NoFrameskip-v4``, the ids the
+PPO paper and Baselines used.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from baselines_tf2.common.monitor import Monitor, has_monitor
 from baselines_tf2.common.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_env_backend", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
+__all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_env_backend", "check_repeat_action_probability", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
            "make_vec_env", "rank_seed", "single_env_as_vec"]  # fmt: skip
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
@@ -99,12 +104,31 @@ def env_seeds(seed: int, rank: int, num_env: int) -> list[int]:
     return [rank_seed(seed, rank) + i for i in range(num_env)]
 
 
-def make_base_env(env_id: str, *, env_type: str | None = None, render_mode: str | None = None) -> gym.Env:
+def check_repeat_action_probability(value: float | None, env_id: str, env_type: str) -> None:
+    """Sticky actions are an Atari setting, a probability."""
+    if value is None:
+        return
+    if env_type != "atari":
+        raise ConfigError(f"repeat_action_probability is an Atari setting, not one of {env_id} ({env_type})")
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"repeat_action_probability must be in [0, 1], got {value}")
+
+
+def make_base_env(
+    env_id: str,
+    *,
+    env_type: str | None = None,
+    render_mode: str | None = None,
+    repeat_action_probability: float | None = None,
+) -> gym.Env:
     """The bare ``gym.make(env_id)`` that :func:`make_env` wraps (Atari: ``frameskip=1``, the wrappers skip)."""
     kind = env_type or env_type_of(env_id)
-    kwargs = {} if render_mode is None else {"render_mode": render_mode}
+    check_repeat_action_probability(repeat_action_probability, env_id, kind)
+    kwargs: dict = {} if render_mode is None else {"render_mode": render_mode}
     if kind == "atari":
         _register_atari()
+        if repeat_action_probability is not None:
+            kwargs["repeat_action_probability"] = float(repeat_action_probability)
         return gym.make(env_id, frameskip=1, **kwargs)
     return gym.make(env_id, **kwargs)
 
@@ -117,6 +141,7 @@ def make_env(
     reward_scale: float = 1.0,
     env_type: str | None = None,
     video_dir: str | None = None,
+    repeat_action_probability: float | None = None,
 ) -> gym.Env:
     """One environment copy with the wrappers described in the module docstring.
 
@@ -130,6 +155,7 @@ def make_env(
         video_dir: record every episode there as ``<env id>-episode-<i>.mp4`` (see
             :mod:`~baselines_tf2.common.video`; MuJoCo needs ``MUJOCO_GL``, set by
             :func:`~baselines_tf2.common.video.select_mujoco_gl`).
+        repeat_action_probability: Atari sticky actions (``None``: the id's default; see the module docstring).
     """
     kind = env_type or env_type_of(env_id)
     if kind not in ENV_TYPES:
@@ -139,7 +165,8 @@ def make_env(
         return Monitor(env, monitor_file)
 
     try:
-        env = make_base_env(env_id, env_type=kind, render_mode="rgb_array" if video_dir else None)
+        env = make_base_env(env_id, env_type=kind, render_mode="rgb_array" if video_dir else None,
+                            repeat_action_probability=repeat_action_probability)  # fmt: skip
         if video_dir:
             env = record_video(env, video_dir, video_prefix(env_id), fps=ATARI_FPS if kind == "atari" else None)
         env = wrap_atari(env, train=train, monitor=monitor) if kind == "atari" else monitor(env)
@@ -171,6 +198,7 @@ def make_vec_env(
     env_type: str | None = None,
     backend: str = "gymnasium",
     threads: int = 0,
+    repeat_action_probability: float | None = None,
 ) -> gym.vector.VectorEnv:
     """``num_env`` copies of ``env_id`` for one MPI rank, auto-resetting in the same step.
 
@@ -178,21 +206,24 @@ def make_vec_env(
     copies with ``env.reset(seed=env_seeds(seed, rank, num_env))``. ``backend="ale_vector"``
     (Atari training only) steps the copies in ale_py's C++ vector env on ``threads`` threads
     (0: one per copy, up to the cores) instead of a gymnasium ``SyncVectorEnv``; see
-    :mod:`~baselines_tf2.common.ale_vector`.
+    :mod:`~baselines_tf2.common.ale_vector`. ``repeat_action_probability``: Atari sticky actions
+    (``None``: the id's default).
     """
     if num_env < 1:
         raise ConfigError(f"num_env must be >= 1, got {num_env}")
     kind = env_type or env_type_of(env_id)
     check_env_backend(backend, env_id, kind, train)
+    check_repeat_action_probability(repeat_action_probability, env_id, kind)
     paths = [os.path.join(log_dir, f"{rank}.{i}") if log_dir else None for i in range(num_env)]
     if backend == "ale_vector":
         from baselines_tf2.common.ale_vector import AleVectorEnv  # noqa: PLC0415
 
         return AleVectorEnv(_spec(env_id).id, num_env, num_threads=threads, monitor_files=paths,
-                            reward_scale=reward_scale)  # fmt: skip
+                            reward_scale=reward_scale, repeat_action_probability=repeat_action_probability)  # fmt: skip
 
     def thunk(i: int) -> Callable[[], gym.Env]:
-        return lambda: make_env(env_id, train=train, monitor_file=paths[i], reward_scale=reward_scale, env_type=kind)
+        return lambda: make_env(env_id, train=train, monitor_file=paths[i], reward_scale=reward_scale, env_type=kind,
+                                repeat_action_probability=repeat_action_probability)  # fmt: skip
 
     return SyncVectorEnv([thunk(i) for i in range(num_env)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
 

@@ -1,5 +1,9 @@
 """Dense and convolution layers as plain ``tf.Module``s with Baselines' initialisers.
 
+Two initialisations (:data:`INITS`): ``"ppo1"``, PPO1's (normalised-column dense kernels,
+Glorot-uniform convolutions), and ``"orthogonal"``, ppo2's and A2C's (orthogonal kernels of a
+given scale, :func:`~baselines_tf2.common.tf_util.orthogonal`). Biases start at 0 either way.
+
 Policies are built wholly from ``tf.Module``s (never Keras layers inside a ``tf.Module``: Keras 3
 layers held that way drop out of ``trainable_variables`` and silently never train). Keeping the
 weights as plain variables also lets the rollout mirror the MLP in NumPy.
@@ -13,17 +17,29 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from baselines_tf2.common.tf_util import glorot_uniform, normc
+from baselines_tf2.common.tf_util import glorot_uniform, normc, orthogonal
 
-__all__ = ["Conv2D", "Dense"]
+__all__ = ["INITS", "Conv2D", "Dense", "check_init"]
+
+INITS = ("ppo1", "orthogonal")
+
+
+def check_init(init: str) -> None:
+    """Reject an unknown ``init`` name."""
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose from {', '.join(INITS)}")
 
 
 class Dense(tf.Module):
-    """``y = x W + b`` with ``W`` from :func:`normc` (scale ``init_scale``) and ``b = 0``."""
+    """``y = x W + b``, ``b = 0`` and ``W`` of scale ``init_scale``: :func:`normc` (``"ppo1"``) or orthogonal."""
 
-    def __init__(self, in_dim: int, out_dim: int, init_scale: float = 1.0, name: str | None = None) -> None:
+    def __init__(
+        self, in_dim: int, out_dim: int, init_scale: float = 1.0, name: str | None = None, *, init: str = "ppo1"
+    ) -> None:
         super().__init__(name=name)
-        self.w = tf.Variable(normc([in_dim, out_dim], init_scale), name="w")
+        check_init(init)
+        make = normc if init == "ppo1" else orthogonal
+        self.w = tf.Variable(make([in_dim, out_dim], init_scale), name="w")
         self.b = tf.Variable(tf.zeros([out_dim]), name="b")
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
@@ -31,12 +47,24 @@ class Dense(tf.Module):
 
 
 class Conv2D(tf.Module):
-    """NHWC 'VALID' convolution with Baselines' Glorot-uniform kernel and zero bias."""
+    """NHWC 'VALID' convolution, zero bias; kernel Glorot-uniform (``"ppo1"``) or orthogonal of scale ``init_scale``."""
 
-    def __init__(self, in_channels: int, filters: int, kernel: int, stride: int, name: str | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        filters: int,
+        kernel: int,
+        stride: int,
+        name: str | None = None,
+        *,
+        init: str = "ppo1",
+        init_scale: float = 2**0.5,
+    ) -> None:
         super().__init__(name=name)
+        check_init(init)
         self.stride = stride
-        self.w = tf.Variable(glorot_uniform([kernel, kernel, in_channels, filters]), name="w")
+        shape = [kernel, kernel, in_channels, filters]
+        self.w = tf.Variable(glorot_uniform(shape) if init == "ppo1" else orthogonal(shape, init_scale), name="w")
         self.b = tf.Variable(tf.zeros([filters]), name="b")
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:

@@ -13,8 +13,11 @@ normaliser ``ob_rms``.
   ``precision="bfloat16"`` (opt-in) the network computes in bfloat16 from float32 weights, for
   CPUs whose AMX / AVX512-BF16 units run it faster; distributions and losses stay float32.
 
-Both use Baselines' initialisation: normalised-column weights of scale 0.01 for the policy head
-(near-uniform first actions), 1.0 elsewhere, zero biases, log-std 0.
+Initialisation (``init``): ``"ppo1"`` (the default) is PPO1's: normalised-column dense weights of
+scale 0.01 for the policy head (near-uniform first actions), 1.0 elsewhere, Glorot-uniform
+convolutions. ``"orthogonal"`` is Baselines ppo2's (its ``mlp`` and ``nature_cnn``, also A2C's,
+SB3's and CleanRL's): orthogonal weights of scale sqrt(2) in every hidden layer and convolution,
+0.01 in the policy head, 1.0 in the value head. Zero biases and log-std 0 either way.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ import tensorflow as tf
 from gymnasium import spaces
 
 from baselines_tf2.common.distributions import DiagGaussianPdType, Pd, PdType, make_pdtype
-from baselines_tf2.common.layers import Conv2D, Dense
+from baselines_tf2.common.layers import INITS, Conv2D, Dense, check_init
 from baselines_tf2.common.running_mean_std import RunningMeanStd
 
-__all__ = ["CnnPolicy", "MlpPolicy", "Policy", "OBS_CLIP", "PRECISIONS", "bfloat16_is_fast"]
+__all__ = ["CnnPolicy", "INITS", "MlpPolicy", "Policy", "OBS_CLIP", "PRECISIONS", "bfloat16_is_fast"]
 
 OBS_CLIP = 5.0
 PRECISIONS = ("float32", "bfloat16")  # CnnPolicy's compute dtypes; weights are float32 either way
@@ -56,14 +59,14 @@ class _ActionHead(tf.Module):
     every parameter.
     """
 
-    def __init__(self, in_dim: int, pdtype: PdType, gaussian_fixed_var: bool) -> None:
+    def __init__(self, in_dim: int, pdtype: PdType, gaussian_fixed_var: bool, init: str = "ppo1") -> None:
         super().__init__(name="pol_head")
         self.logstd: tf.Variable | None = None
         if isinstance(pdtype, DiagGaussianPdType) and gaussian_fixed_var:
-            self.dense = Dense(in_dim, pdtype.size, init_scale=0.01, name="mean")
+            self.dense = Dense(in_dim, pdtype.size, init_scale=0.01, name="mean", init=init)
             self.logstd = tf.Variable(tf.zeros([pdtype.size]), name="logstd")
         else:
-            self.dense = Dense(in_dim, pdtype.param_shape()[0], init_scale=0.01, name="flat")
+            self.dense = Dense(in_dim, pdtype.param_shape()[0], init_scale=0.01, name="flat", init=init)
 
     def __call__(self, h: tf.Tensor) -> tf.Tensor:
         out = self.dense(h)
@@ -163,6 +166,7 @@ class MlpPolicy(Policy):
         num_hid_layers: hidden layers in each network.
         gaussian_fixed_var: for ``Box`` actions, a state-independent learned log-std (the paper's
             choice) instead of a log-std output of the network.
+        init: ``"ppo1"`` or ``"orthogonal"`` (see the module docstring).
     """
 
     jit_compile = True
@@ -175,16 +179,21 @@ class MlpPolicy(Policy):
         num_hid_layers: int = 2,
         gaussian_fixed_var: bool = True,
         name: str = "pi",
+        *,
+        init: str = "ppo1",
     ) -> None:
+        check_init(init)
         super().__init__(ob_space, ac_space, tf.float32, name)
         self.ob_rms = RunningMeanStd(shape=ob_space.shape, name="ob_rms")
-        self.hid_size, self.num_hid_layers = hid_size, num_hid_layers
+        self.hid_size, self.num_hid_layers, self.init = hid_size, num_hid_layers, init
         in_dim = int(np.prod(ob_space.shape))
         widths = [in_dim] + [hid_size] * num_hid_layers
-        self.vf_hidden = [Dense(a, b, 1.0, name=f"vf_fc{i + 1}") for i, (a, b) in enumerate(zip(widths, widths[1:]))]
-        self.vf_final = Dense(widths[-1], 1, 1.0, name="vf_final")
-        self.pol_hidden = [Dense(a, b, 1.0, name=f"pol_fc{i + 1}") for i, (a, b) in enumerate(zip(widths, widths[1:]))]
-        self.pol_head = _ActionHead(widths[-1], self.pdtype, gaussian_fixed_var)
+        pairs = list(enumerate(zip(widths, widths[1:])))
+        hidden = _hidden_scale(init)
+        self.vf_hidden = [Dense(a, b, hidden, name=f"vf_fc{i + 1}", init=init) for i, (a, b) in pairs]
+        self.vf_final = Dense(widths[-1], 1, 1.0, name="vf_final", init=init)
+        self.pol_hidden = [Dense(a, b, hidden, name=f"pol_fc{i + 1}", init=init) for i, (a, b) in pairs]
+        self.pol_head = _ActionHead(widths[-1], self.pdtype, gaussian_fixed_var, init)
 
     def normalize(self, ob: tf.Tensor) -> tf.Tensor:
         """``clip((ob - mean) / std, -5, 5)`` flattened to ``[batch, prod(ob_shape)]``."""
@@ -197,6 +206,11 @@ class MlpPolicy(Policy):
         vpred = self.vf_final(vpred)[:, 0]
         pdparam = self.pol_head(_tanh_mlp(obz, self.pol_hidden))
         return pdparam, vpred
+
+
+def _hidden_scale(init: str) -> float:
+    """Scale of hidden dense layers: PPO1's normc 1.0, ppo2's orthogonal sqrt(2)."""
+    return 1.0 if init == "ppo1" else 2**0.5
 
 
 def _tanh_mlp(x: tf.Tensor, layers: Sequence[Dense]) -> tf.Tensor:
@@ -223,6 +237,8 @@ class CnnPolicy(Policy):
             ``"bfloat16"`` (mixed precision: float32 weights, heads, optimizer and loss; on this
             project's AMX CPU a gradient step of 256 Atari frames takes ~0.6x the float32 time).
             The rollout acts with the same network, so the ratio starts at 1 either way.
+        init: ``"ppo1"`` (PPO1's ``cnn_policy``) or ``"orthogonal"`` (Baselines' ``nature_cnn``
+            as ppo2 and A2C build it); see the module docstring.
     """
 
     def __init__(
@@ -233,7 +249,9 @@ class CnnPolicy(Policy):
         name: str = "pi",
         *,
         precision: str = "float32",
+        init: str = "ppo1",
     ) -> None:
+        check_init(init)
         if kind not in _CNN_KINDS:
             raise ValueError(f"unknown CNN kind {kind!r}; choose from {sorted(_CNN_KINDS)}")
         if precision not in PRECISIONS:
@@ -241,27 +259,29 @@ class CnnPolicy(Policy):
         if not isinstance(ob_space, spaces.Box) or len(ob_space.shape) != 3:
             raise ValueError(f"CnnPolicy needs [H, W, C] image observations, got {ob_space!r}")
         super().__init__(ob_space, ac_space, tf.as_dtype(ob_space.dtype), name)
-        self.kind = kind
+        self.kind, self.init = kind, init
         self.precision = precision
         self.compute_dtype = tf.as_dtype(precision)
         convs, units = _CNN_KINDS[kind]
         height, width, channels = (int(d) for d in ob_space.shape)
         self.convs = []
         for i, (filters, kernel, stride) in enumerate(convs):
-            conv = Conv2D(channels, filters, kernel, stride, name=f"conv{i + 1}")
+            conv = Conv2D(channels, filters, kernel, stride, name=f"conv{i + 1}", init=init)
             height, width, channels = conv.output_size(height), conv.output_size(width), filters
             if height <= 0 or width <= 0:
                 raise ValueError(f"observations {ob_space.shape} are too small for the {kind!r} CNN")
             self.convs.append(conv)
-        self.fc = Dense(height * width * channels, units, 1.0, name="fc")
-        self.pol_head = _ActionHead(units, self.pdtype, gaussian_fixed_var=True)
-        self.vf_final = Dense(units, 1, 1.0, name="vf_final")
+        self.fc = Dense(height * width * channels, units, _hidden_scale(init), name="fc", init=init)
+        self.pol_head = _ActionHead(units, self.pdtype, gaussian_fixed_var=True, init=init)
+        self.vf_final = Dense(units, 1, 1.0, name="vf_final", init=init)
 
     def with_precision(self, precision: str) -> CnnPolicy:
         """This policy (same weights, copied) computing in ``precision``; ``self`` if it already does."""
         if precision == self.precision:
             return self
-        twin = CnnPolicy(self.ob_space, self.ac_space, kind=self.kind, precision=precision, name=self.name)
+        twin = CnnPolicy(
+            self.ob_space, self.ac_space, kind=self.kind, precision=precision, name=self.name, init=self.init
+        )
         for dst, src in zip(twin.variables, self.variables, strict=True):
             dst.assign(src)
         return twin

@@ -14,6 +14,7 @@ __all__ = [
     "glorot_uniform",
     "normc",
     "num_elements",
+    "orthogonal",
     "set_from_flat",
 ]
 
@@ -58,6 +59,23 @@ def glorot_uniform(shape: Sequence[int]) -> tf.Tensor:
     receptive = int(np.prod(shape[:-2]))
     bound = np.sqrt(6.0 / (receptive * shape[-2] + receptive * shape[-1]))
     return tf.random.uniform(shape, -bound, bound, dtype=tf.float32)
+
+
+def orthogonal(shape: Sequence[int], scale: float = 1.0) -> tf.Tensor:
+    """Baselines' ``ortho_init`` (ppo2, A2C, ``nature_cnn``): a scaled (semi-)orthogonal matrix.
+
+    A conv kernel ``[h, w, in, out]`` is drawn as a ``[h * w * in, out]`` matrix, as Baselines
+    flattens it. The matrix is the ``U`` (or ``V^T``) factor of a Gaussian matrix's SVD, whichever
+    has the kernel's flat shape, times ``scale`` (sqrt(2) for ReLU/tanh layers, 0.01 for the policy
+    head, 1 for the value head).
+    """
+    shape = [int(d) for d in shape]
+    if len(shape) not in (2, 4):
+        raise ValueError(f"orthogonal initialisation needs a 2-D or 4-D shape, got {shape}")
+    rows, cols = int(np.prod(shape[:-1])), shape[-1]
+    _, u, v = tf.linalg.svd(tf.random.normal([rows, cols], dtype=tf.float32), full_matrices=False)
+    q = u if rows >= cols else tf.transpose(v)  # the factor of shape [rows, cols]
+    return scale * tf.reshape(q, shape)
 
 
 def configure_threads(intra_op: int, inter_op: int) -> None:

@@ -93,8 +93,10 @@ class TrainingRun:
         callback: Callable[[IterationInfo], bool | None] | None,
         comm: Any,
         kl_beta: float = 1.0,
+        schedule_timesteps: int = 0,
     ) -> None:
         limits.validate()
+        _check_schedule_timesteps(schedule_timesteps, limits)
         check_save_path(save_path, load_path)
         self.limits, self.save_interval, self.callback, self.comm = limits, save_interval, callback, comm
         self.save_path, self.log_path, self.load_path = save_path, log_path, load_path
@@ -119,8 +121,11 @@ class TrainingRun:
         saved = dict(policy=self.policy, optimizer=self.optimizer, state=self.state)
         if self.scaler is not None:
             saved["reward_scaler"] = self.scaler
+        self.state.schedule_timesteps.assign(schedule_timesteps)
         if load_path:
             restore(load_path, **saved)
+            if schedule_timesteps and int(self.state.schedule_timesteps) != schedule_timesteps:
+                self.state.schedule_timesteps.assign(schedule_timesteps)  # an explicit horizon wins over the saved one
             self.rng = _restored_rng(self.state, self.rank, self.size, self.rng)
             if self.scaler is not None:
                 self.scaler.sync_cache()
@@ -146,7 +151,10 @@ class TrainingRun:
         return int(self.state.iters)
 
     def fraction_left(self) -> float | None:
-        """Share of training still to do (1 at the start), or ``None`` when a limit is reached.
+        """Share of the schedules' horizon still ahead (1 at the start), or ``None`` when a limit is reached.
+
+        The horizon is ``schedule_timesteps`` if set (kept in the checkpoint, so a resumed run
+        follows the same schedule), else the limits: the largest share of any limit used so far.
 
         Also marks the start of an iteration for the ``fps`` figure, and on the first call routes
         SIGINT/SIGTERM to a stop at the end of the iteration (undone by :meth:`release`).
@@ -165,7 +173,10 @@ class TrainingRun:
             elapsed = mpi_util.allreduce_mean(np.array([time.time() - self.tstart]), self.comm)[0]
             done.append(elapsed / lim.max_seconds)
         self.iter_start = time.time()
-        return None if max(done) >= 1.0 else 1.0 - max(done)
+        if max(done) >= 1.0:
+            return None
+        horizon = int(state.schedule_timesteps)
+        return max(1.0 - int(state.timesteps) / horizon, 0.0) if horizon else 1.0 - max(done)
 
     def end_iteration(self, local_steps: int, episodes: list[tuple[float, int]], metrics: dict[str, float]) -> bool:
         """Count, log, save and call back after an iteration; ``False`` means stop.
@@ -271,6 +282,17 @@ class TrainingRun:
             self.save()
         self.logger.close()
         return self.policy
+
+
+def _check_schedule_timesteps(schedule_timesteps: int, limits: Limits) -> None:
+    """The horizon must be a non-negative integer that the timestep limit does not outrun."""
+    if not isinstance(schedule_timesteps, (int, np.integer)) or schedule_timesteps < 0:
+        raise ConfigError(f"schedule_timesteps must be an integer >= 0, got {schedule_timesteps!r}")
+    if schedule_timesteps and limits.max_timesteps > schedule_timesteps:
+        raise ConfigError(
+            f"schedule_timesteps {schedule_timesteps} is below max_timesteps {limits.max_timesteps}: "
+            "the annealed step size would be 0 for the last steps"
+        )
 
 
 def check_finite(checks: dict[str, bool], iteration: int, comm: Any) -> None:

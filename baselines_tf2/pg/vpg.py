@@ -51,6 +51,7 @@ def learn(
     max_episodes: int = 0,
     max_iters: int = 0,
     max_seconds: float = 0,
+    schedule_timesteps: int = 0,
     callback: Callable[[IterationInfo], bool | None] | None = None,
     num_env: int = 1,
     seed: int = 0,
@@ -70,6 +71,7 @@ def learn(
             ``gamma``; 1 = undiscounted) or ``"gae"`` (GAE(``gamma``, ``lam``) advantages, normalised,
             with the value network trained alongside, weighted by ``vf_coef``).
         optim_stepsize: Adam step size, constant or a callable of the fraction of training left.
+        schedule_timesteps: the horizon of a callable step size (0: the limits); as in PPO's learn().
         Other arguments: as :func:`baselines_tf2.ppo.learn`.
     """
     _validate(batch_size=batch_size, pg_weight=pg_weight, optim_stepsize=optim_stepsize, gamma=gamma, lam=lam,
@@ -79,7 +81,7 @@ def learn(
         max_grad_norm=max_grad_norm, normalize_rewards=normalize_rewards, gamma=gamma, num_env=num_env, seed=seed,
         log_path=log_path, save_path=save_path, load_path=load_path, save_interval=save_interval,
         save_every_seconds=save_every_seconds, progress=progress,
-        callback=callback, comm=comm,
+        callback=callback, comm=comm, schedule_timesteps=schedule_timesteps,
     )  # fmt: skip
     fit_value = pg_weight == "gae"
     updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)

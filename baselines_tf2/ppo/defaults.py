@@ -12,12 +12,18 @@ ppo (paper)        T=2048, Adam 3e-4, 10 epochs, mb 64,    8 actors, T=128, 3 ep
                                                            c2=.01, alpha linear 1 -> 0
 ppo1 (Baselines)   as paper + linear schedule, Adam eps    T=256, eps .2, c2=.01, 4 epochs, 1e-3,
                    1e-5                                    mb 64, linear schedule
-ppo2 (Baselines)   as paper + lr 3e-4*f, vf_coef .5,       8 envs, T=128, 4 epochs, mb 256,
-                   max_grad_norm .5, clipped value loss,   lr 2.5e-4*f, eps 0.1*f, vf_coef .5,
-                   reward scaling                          max_grad_norm .5, clipped value loss
+ppo2 (Baselines)   as paper + lr 3e-4*f, c1 .25,           8 envs, T=128, 4 epochs, mb 256,
+                   max_grad_norm .5, clipped value loss,   lr 2.5e-4*f, eps 0.1*f, c1 .25,
+                   reward scaling, orthogonal init         max_grad_norm .5, clipped value loss,
+                                                           orthogonal init (nature_cnn)
 pg (seed 001)      whole episodes, >= 5000 steps per single Adam step (1e-2), weights reward-to-go
                    (gamma 1), a 32-unit tanh layer (vanilla policy gradient, ``--alg pg``)
 =================  ======================================  =========================================
+
+Baselines ppo2 weighs its value loss ``vf_coef * 0.5 * mean(max(...))`` with ``vf_coef = 0.5``;
+our ``vf_coef`` multiplies the plain mean squared error (PPO1's and the paper's L^VF), so ppo2's
+weighting is ``vf_coef=0.25`` here. ppo2 as first released (Nov 2017) anneals the Atari clip range
+with the step size (``cliprange=lambda f: f * 0.1``); its later defaults keep it at 0.1.
 """
 
 from __future__ import annotations
@@ -52,12 +58,14 @@ _PRESETS: dict[tuple[str, str], dict[str, Any]] = {
         adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False,
     ),
     ("ppo2", "mlp"): dict(
-        _MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.5, max_grad_norm=0.5, vf_clip=True, normalize_rewards=True,
+        _MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.25, max_grad_norm=0.5, vf_clip=True, normalize_rewards=True,
+        init="orthogonal",
     ),
     ("ppo2", "atari"): dict(
         network="cnn", num_env=8, timesteps_per_actorbatch=128, optim_stepsize=LinearAnneal(2.5e-4), optim_epochs=4,
-        optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=LinearAnneal(0.1), entcoeff=0.01, vf_coef=0.5,
+        optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=LinearAnneal(0.1), entcoeff=0.01, vf_coef=0.25,
         schedule="constant", adam_epsilon=1e-5, vf_clip=True, max_grad_norm=0.5, normalize_rewards=False,
+        init="orthogonal",
     ),
     ("pg", "mlp"): dict(
         network="mlp", num_env=1, hid_size=32, num_hid_layers=1, batch_size=5000, pg_weight="reward_to_go",

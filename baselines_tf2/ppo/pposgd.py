@@ -71,6 +71,7 @@ def learn(
     max_episodes: int = 0,
     max_iters: int = 0,
     max_seconds: float = 0,
+    schedule_timesteps: int = 0,
     callback: Callable[[IterationInfo], bool | None] | None = None,
     adam_epsilon: float = 1e-5,
     schedule: str = "constant",
@@ -104,6 +105,11 @@ def learn(
         max_timesteps, max_episodes, max_iters, max_seconds: stop at the first limit reached
             (0 = no limit; at least one is required). Timesteps and episodes count all ranks and,
             when resuming, what the checkpoint had done already.
+        schedule_timesteps: the horizon of the schedules in timesteps (all ranks), when it is not
+            the stop limit: alpha and callable schedules reach 0 there, so a run can follow a
+            longer run's schedule and stop early (the paper's Atari alpha falls over 40M frames,
+            ``schedule_timesteps=10_000_000`` agent steps). 0: the limits set the horizon. Kept
+            in checkpoints: a resumed run follows the same horizon unless given another.
         schedule: ``"constant"`` or ``"linear"``: multiplier alpha of step size and clip range.
         loss: ``"clip"`` (L^CLIP), ``"none"`` (r_t A_t), ``"fixed_kl"`` (L^KLPEN with beta =
             ``kl_beta``) or ``"adaptive_kl"`` (beta starts at ``kl_beta`` and is halved or doubled
@@ -140,7 +146,7 @@ def learn(
         max_grad_norm=max_grad_norm, normalize_rewards=normalize_rewards, gamma=gamma, num_env=num_env, seed=seed,
         log_path=log_path, save_path=save_path, load_path=load_path, save_interval=save_interval,
         save_every_seconds=save_every_seconds, progress=progress,
-        callback=callback, comm=comm, kl_beta=kl_beta,
+        callback=callback, comm=comm, schedule_timesteps=schedule_timesteps, kl_beta=kl_beta,
     )  # fmt: skip
     batch_size = timesteps_per_actorbatch * run.n_env
     if optim_batchsize > batch_size:

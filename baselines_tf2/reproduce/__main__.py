@@ -3,6 +3,7 @@
     mujoco   Figure 3: 7 MuJoCo -v5 tasks x seeds 0-2, clip 0.2, 1M steps
     table1   Table 1: the 11 objective settings x 7 tasks, seed 0, 1M steps (measures the random policy first)
     atari    Pong and Breakout (ALE v5), the paper's Atari settings, 10M frames, seed 0
+    ablation Pong, 4M frames per arm, seeds 0-1: today's Atari preset with one factor changed at a time
     report   rebuild docs/results/README.md and its plots from the committed curves (trains nothing)
 
 Every training command ends by building the report. Stop it at any time (Ctrl-C, SIGTERM); the same
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from baselines_tf2.reproduce.grid import EXPERIMENTS, SETTINGS, build_grid
+from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, EXPERIMENTS, SETTINGS, build_grid
 from baselines_tf2.reproduce.runner import GridRunner, is_done
 
 DEFAULT_OUT = Path("docs/results")
@@ -30,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=[*EXPERIMENTS, "report"])
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the experiment's)")
     p.add_argument("--envs", nargs="+", default=None, help="only these env ids")
-    p.add_argument("--settings", nargs="+", default=None, help=f"only these settings: {', '.join(SETTINGS)}")
+    p.add_argument(
+        "--settings", nargs="+", default=None, help=f"only these settings: {', '.join([*SETTINGS, *ABLATION_SETTINGS])}"
+    )
     p.add_argument("--timesteps", type=float, default=None, help="steps per run (default: the experiment's)")
     p.add_argument("--save_interval", type=int, default=None, help="iterations between checkpoints of a run")
     p.add_argument(
