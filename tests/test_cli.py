@@ -52,6 +52,9 @@ def test_paper_presets():
             atari["network"]) == (8, 128, 3, 256, 2.5e-4, 0.1, 1.0, 0.01, "linear", "cnn")  # fmt: skip
     ppo2 = preset("ppo2", "mujoco")
     assert ppo2["optim_stepsize"](0.5) == pytest.approx(1.5e-4) and ppo2["max_grad_norm"] == 0.5 and ppo2["vf_clip"]
+    # Baselines ppo2: vf_coef 0.5 on 0.5 * squared error; orthogonal init for mlp and cnn.
+    assert ppo2["vf_coef"] == 0.25 and ppo2["init"] == "orthogonal" == preset("ppo2", "atari")["init"]
+    assert preset("ppo2", "atari")["vf_coef"] == 0.25
     assert preset("ppo1", "mujoco")["schedule"] == "linear"
 
 
@@ -89,6 +92,10 @@ def test_train_save_then_play_from_the_checkpoint(tmp_path, capsys):
         (["--mpi_update", "ring"], "mpi_update must be one of auto, allgather, allreduce, got 'ring'"),
         (["--precision", "float16"], "--precision must be one of float32, bfloat16, got 'float16'"),
         (["--precision", "bfloat16"], "--precision bfloat16 is for CNN policies"),
+        (["--init", "xavier"], "--init must be one of ppo1, orthogonal, got 'xavier'"),
+        (["--repeat_action_probability", "0"], "repeat_action_probability is an Atari setting"),
+        (["--env", "ALE/Pong-v5", "--repeat_action_probability", "1.5"], r"must be in \[0, 1\], got 1.5"),
+        (["--schedule_timesteps", "100"], "schedule_timesteps 100 is below max_timesteps 256"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(argv, message, capsys):

@@ -72,3 +72,25 @@ def test_atari_eval_stack_reports_whole_games_with_true_scores():
         if terminated or truncated:
             break
     assert "episode" in info  # the first episode end is the game's end: no life-loss episodes
+
+
+@pytest.mark.parametrize(
+    "env_id, value, expected",
+    [("ALE/Pong-v5", None, 0.25), ("ALE/Pong-v5", 0.0, 0.0), ("PongNoFrameskip-v4", None, 0.0),
+     ("PongNoFrameskip-v4", 0.25, 0.25)],
+)  # fmt: skip
+def test_sticky_actions_for_any_atari_id(env_id, value, expected):
+    env = make_env(env_id, repeat_action_probability=value)
+    assert env.unwrapped.ale.getFloat("repeat_action_probability") == pytest.approx(expected)
+    assert env.unwrapped._frameskip == 1 and env.observation_space.shape == (84, 84, 4)  # the wrappers skip 4
+    env.close()
+    vec = make_vec_env(env_id, 2, repeat_action_probability=value)
+    assert all(e.unwrapped.ale.getFloat("repeat_action_probability") == pytest.approx(expected) for e in vec.envs)
+    vec.close()
+
+
+def test_sticky_actions_are_checked():
+    with pytest.raises(ConfigError, match="repeat_action_probability is an Atari setting"):
+        make_vec_env("CartPole-v1", 1, repeat_action_probability=0.0)
+    with pytest.raises(ConfigError, match=r"must be in \[0, 1\], got -0.1"):
+        make_env("ALE/Pong-v5", repeat_action_probability=-0.1)

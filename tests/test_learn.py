@@ -233,3 +233,27 @@ def test_ppo2_reward_scaling_statistics_are_checkpointed(tmp_path):
     assert float(scaler.ret_rms.count) == pytest.approx(512 + 1e-2)
     assert float(scaler.ret_rms.std) > 1.0  # Pendulum's returns are in the hundreds
     learn("Pendulum-v1", MlpPolicy, max_timesteps=768, load_path=ckpt, save_path=ckpt, normalize_rewards=True, **FAST)
+
+
+def test_schedule_timesteps_sets_alphas_horizon_and_survives_a_resume(tmp_path):
+    ckpt, log1, log2 = str(tmp_path / "ckpt"), str(tmp_path / "log1"), str(tmp_path / "log2")
+    kw = dict(FAST, schedule="linear", optim_stepsize=1e-3, clip_param=0.2, seed=2)
+    learn("CartPole-v1", MlpPolicy, max_timesteps=512, schedule_timesteps=2048, save_path=ckpt, log_path=log1, **kw)
+    # Resumed without the keyword: the checkpoint's horizon, not the new stop limit, sets alpha.
+    learn("CartPole-v1", MlpPolicy, max_timesteps=1024, load_path=ckpt, save_path=ckpt, log_path=log2, **kw)
+    rows = read_progress(log1) + read_progress(log2)
+    done_before = [0, 256, 512, 768]
+    for row, t in zip(rows, done_before, strict=True):
+        alpha = 1 - t / 2048
+        assert float(row["stepsize"]) == pytest.approx(1e-3 * alpha)
+        assert float(row["clip_param"]) == pytest.approx(0.2 * alpha)
+    # Without it, alpha falls over the stop limit.
+    learn("CartPole-v1", MlpPolicy, max_timesteps=512, log_path=str(tmp_path / "log3"), **kw)
+    assert [float(r["stepsize"]) for r in read_progress(str(tmp_path / "log3"))] == pytest.approx([1e-3, 5e-4])
+
+
+def test_schedule_timesteps_below_the_limit_is_refused():
+    with pytest.raises(ConfigError, match="schedule_timesteps 100 is below max_timesteps 512"):
+        learn("CartPole-v1", MlpPolicy, max_timesteps=512, schedule_timesteps=100, **FAST)
+    with pytest.raises(ConfigError, match="schedule_timesteps must be an integer >= 0"):
+        learn("CartPole-v1", MlpPolicy, max_timesteps=512, schedule_timesteps=-1, **FAST)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def paper_settings(env_type: str) -> dict:
     settings = preset("ppo", env_type)
-    for key in ("network", "num_env"):
+    for key in ("network", "num_env", "init"):
         settings.pop(key)
     return settings
 
@@ -57,7 +57,7 @@ def test_vanilla_pg_reward_to_go_solves_cartpole_195_within_50_batches():
 
     settings = preset("pg", "classic_control")
     policy_fn = partial(MlpPolicy, hid_size=settings.pop("hid_size"), num_hid_layers=settings.pop("num_hid_layers"))
-    for key in ("network", "num_env"):
+    for key in ("network", "num_env", "init"):
         settings.pop(key)
     returns = []
     learn_pg("CartPole-v1", policy_fn, max_iters=50, seed=0, progress=False,

@@ -210,3 +210,56 @@ def test_mlp_computes_in_float32_only():
     assert pi.with_precision("float32") is pi
     with pytest.raises(ValueError, match="MlpPolicy computes in float32 only, not bfloat16"):
         pi.with_precision("bfloat16")
+
+
+def _gram(w):
+    """W^T W for a kernel flattened as Baselines does ([h * w * in, out])."""
+    w = np.asarray(w).reshape(-1, np.asarray(w).shape[-1])
+    return w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
+
+
+@pytest.mark.parametrize("init", ["ppo1", "orthogonal"])
+def test_mlp_initialisations(init):
+    tf.random.set_seed(3)
+    pi = MlpPolicy(spaces.Box(-1, 1, (3,)), spaces.Discrete(4), init=init)
+    hidden = [layer.w.numpy() for layer in pi.pol_hidden + pi.vf_hidden]
+    head, vf = pi.pol_head.dense.w.numpy(), pi.vf_final.w.numpy()
+    if init == "orthogonal":  # ppo2's mlp: sqrt(2) hidden, 0.01 policy head, 1 value head
+        for w in hidden:
+            np.testing.assert_allclose(_gram(w), 2 * np.eye(min(w.shape)), atol=1e-5)
+        np.testing.assert_allclose(_gram(head), 1e-4 * np.eye(4), atol=1e-9)
+    else:  # PPO1's normc: every column of norm 1 (0.01 in the policy head), not orthogonal
+        for w in hidden:
+            np.testing.assert_allclose(np.linalg.norm(w, axis=0), 1.0, rtol=1e-5)
+        np.testing.assert_allclose(np.linalg.norm(head, axis=0), 0.01, rtol=1e-5)
+        assert abs(_gram(hidden[1])[0, 1]) > 1e-4
+    np.testing.assert_allclose(np.linalg.norm(vf), 1.0, rtol=1e-5)
+    assert all(not layer.b.numpy().any() for layer in pi.pol_hidden + pi.vf_hidden)
+
+
+def test_cnn_orthogonal_init_is_nature_cnn():
+    tf.random.set_seed(4)
+    pi = CnnPolicy(spaces.Box(0, 255, (84, 84, 4), np.uint8), spaces.Discrete(6), init="orthogonal")
+    for conv in pi.convs:  # [8*8*4, 32], [4*4*32, 64], [3*3*64, 64]: orthogonal columns of norm sqrt(2)
+        np.testing.assert_allclose(_gram(conv.w.numpy()), 2 * np.eye(conv.w.shape[-1]), atol=1e-5)
+    np.testing.assert_allclose(_gram(pi.fc.w.numpy()), 2 * np.eye(512), atol=1e-4)
+    np.testing.assert_allclose(_gram(pi.pol_head.dense.w.numpy()), 1e-4 * np.eye(6), atol=1e-9)
+    # The orthogonal net's features are larger than PPO1's (the issue measured ~12x on Pong frames).
+    obs = np.random.default_rng(0).integers(0, 256, (16, 84, 84, 4), dtype=np.uint8)
+    tf.random.set_seed(4)
+    ppo1 = CnnPolicy(pi.ob_space, pi.ac_space)
+    twin = pi.with_precision("bfloat16")
+    assert twin.init == "orthogonal"
+
+    def feature_rms(p):
+        x = tf.cast(obs, tf.float32) / 255.0
+        for conv in p.convs:
+            x = tf.nn.relu(conv(x))
+        return float(tf.sqrt(tf.reduce_mean(tf.square(tf.nn.relu(p.fc(tf.reshape(x, [16, -1])))))))
+
+    assert feature_rms(pi) > 5 * feature_rms(ppo1)
+
+
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError, match="unknown init 'he'"):
+        MlpPolicy(spaces.Box(-1, 1, (3,)), spaces.Discrete(2), init="he")

@@ -150,3 +150,54 @@ def test_partial_table1_says_its_rows_are_not_comparable_yet(tmp_path):
     text = build_report(tmp_path)
     assert "| No clipping or penalty | 2 | 2 | 0.67 | 0.75 |" in text  # (5/15 + 1.0) / 2 against (0.5 + 1.0) / 2
     assert "| Clipping, ε = 0.2 | 2 | 3 | 0.83 | 0.75 |" in text  # (10/15 + 20/15 + 0.5) / 3; seed 0: (1 + 0.5) / 2
+
+
+def test_ablation_changes_one_factor_at_a_time():
+    from baselines_tf2.reproduce.grid import ABLATION_SETTINGS  # noqa: PLC0415
+
+    grid = build_grid("ablation")
+    assert {s.env for s in grid} == {"ALE/Pong-v5"} and {s.seed for s in grid} == {0, 1}
+    assert len(grid) == 2 * len(ABLATION_SETTINGS) and all(s.timesteps == 1_000_000 for s in grid)
+    assert [s.setting for s in grid[:2]] == ["alpha_10M", "paper_code"]  # the base and the combination first
+    base = ABLATION_SETTINGS["alpha_10M"][1]
+    assert base == ["--schedule_timesteps", "2500000"]  # the first 4M frames of today's 10M-frame run
+    for name, (_, flags) in ABLATION_SETTINGS.items():
+        if name in ("alpha_10M", "paper_code", "paper_code_epochs_4"):
+            continue
+        if name == "alpha_40M":
+            assert flags == ["--schedule_timesteps", "10000000"]
+        else:  # the base plus one flag and its value
+            assert flags[:2] == base and len(flags) == 4, name
+    combined = ABLATION_SETTINGS["paper_code"][1]
+    singles = [ABLATION_SETTINGS[n][1][2:] for n in ("init_orthogonal", "no_sticky", "vf_coef_0.5", "grad_clip_0.5",
+                                                     "vf_clip")]  # fmt: skip
+    assert combined[:2] == ["--schedule_timesteps", "10000000"]
+    assert sorted(map(tuple, singles)) == sorted(tuple(combined[i : i + 2]) for i in range(2, len(combined), 2))
+
+
+def _write_curve(out, key, steps, returns):
+    path = out / "data" / f"{key}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = ["total_timesteps,eprewmean"] + [f"{t},{'' if np.isnan(r) else r}" for t, r in zip(steps, returns)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_ablation_report_frames_to_reach_and_scores(tmp_path):
+    from baselines_tf2.reproduce.report import frames_to_reach  # noqa: PLC0415
+
+    steps = [250_000, 500_000, 750_000, 1_000_000]
+    _write_curve(tmp_path, "ALE_Pong-v5/alpha_10M/seed0", steps, [np.nan, -20.5, -19.5, -18.0])
+    _write_curve(tmp_path, "ALE_Pong-v5/alpha_10M/seed1", steps, [-21.0, -19.0, -12.0, -9.0])
+    _write_curve(tmp_path, "ALE_Pong-v5/paper_code/seed0", steps, [-20.0, -5.0, 12.0, 18.0])
+    run = load_runs_from(tmp_path, "paper_code")
+    assert [frames_to_reach(run, t) for t in (-19, -10, 10, 19)] == [2_000_000, 2_000_000, 3_000_000, None]
+    text = build_report(tmp_path)
+    assert "## Atari ablation" in text and (tmp_path / "ablation.png").exists()
+    assert "| alpha_10M | `--schedule_timesteps 2500000` | 2 | -18.0, -9.0 | -13.5 | 4.0M, 2.0M | –, 4.0M | –, – |" in text
+    assert "| paper_code |" in text and "| 1 | 18.0 | 18.0 | 2.0M | 2.0M | 3.0M |" in text
+
+
+def load_runs_from(out, setting):
+    from baselines_tf2.reproduce.report import load_runs  # noqa: PLC0415
+
+    return next(r for r in load_runs(out / "data") if r.setting == setting)

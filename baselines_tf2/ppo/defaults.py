@@ -1,7 +1,7 @@
 """Hyperparameter presets: the paper's (``--alg ppo``) and Baselines' PPO1/PPO2 defaults.
 
-Each preset is a dict of :func:`~baselines_tf2.ppo.pposgd.learn` keywords plus ``network`` and
-``num_env``. Continuous-control and classic-control tasks share the "mlp" family (the paper's
+Each preset is a dict of :func:`~baselines_tf2.ppo.pposgd.learn` keywords plus ``num_env`` and
+the policy's ``network`` and ``init`` (pop those two before calling ``learn``). Continuous-control and classic-control tasks share the "mlp" family (the paper's
 Table 3); Atari games the "atari" family (Table 5). Values: ``shared/reference`` and the papers.
 
 =================  ======================================  =========================================
@@ -41,7 +41,7 @@ ALGS = ("ppo", "ppo1", "ppo2", "pg")
 _MLP_PAPER: dict[str, Any] = dict(
     network="mlp", num_env=1, timesteps_per_actorbatch=2048, optim_stepsize=3e-4, optim_epochs=10, optim_batchsize=64,
     gamma=0.99, lam=0.95, clip_param=0.2, entcoeff=0.0, vf_coef=1.0, schedule="constant", adam_epsilon=1e-5,
-    vf_clip=False, max_grad_norm=0.0, normalize_rewards=False,
+    vf_clip=False, max_grad_norm=0.0, normalize_rewards=False, init="ppo1",
 )  # fmt: skip
 
 _PRESETS: dict[tuple[str, str], dict[str, Any]] = {
@@ -49,13 +49,13 @@ _PRESETS: dict[tuple[str, str], dict[str, Any]] = {
     ("ppo", "atari"): dict(
         network="cnn", num_env=8, timesteps_per_actorbatch=128, optim_stepsize=2.5e-4, optim_epochs=3,
         optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=0.1, entcoeff=0.01, vf_coef=1.0, schedule="linear",
-        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False,
+        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False, init="ppo1",
     ),
     ("ppo1", "mlp"): dict(_MLP_PAPER, schedule="linear"),
     ("ppo1", "atari"): dict(
         network="cnn", num_env=1, timesteps_per_actorbatch=256, optim_stepsize=1e-3, optim_epochs=4,
         optim_batchsize=64, gamma=0.99, lam=0.95, clip_param=0.2, entcoeff=0.01, vf_coef=1.0, schedule="linear",
-        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False,
+        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False, init="ppo1",
     ),
     ("ppo2", "mlp"): dict(
         _MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.25, max_grad_norm=0.5, vf_clip=True, normalize_rewards=True,
@@ -69,7 +69,7 @@ _PRESETS: dict[tuple[str, str], dict[str, Any]] = {
     ),
     ("pg", "mlp"): dict(
         network="mlp", num_env=1, hid_size=32, num_hid_layers=1, batch_size=5000, pg_weight="reward_to_go",
-        optim_stepsize=1e-2, gamma=1.0, lam=0.95, vf_coef=1.0, adam_epsilon=1e-8,
+        optim_stepsize=1e-2, gamma=1.0, lam=0.95, vf_coef=1.0, adam_epsilon=1e-8, init="ppo1",
     ),
 }  # fmt: skip
 _PRESETS[("pg", "atari")] = dict(_PRESETS[("pg", "mlp")], network="cnn", num_env=8)

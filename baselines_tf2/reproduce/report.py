@@ -10,6 +10,8 @@ paper's measure. Sections appear for whatever runs are present:
   does; beside it the interquartile mean (IQM) with a 95% bootstrap interval (rliable's statistic;
   runs resampled with replacement, stratified by task).
 * **Atari**: curves and final scores beside the paper's (40M frames) and Baselines ppo2 (10M steps).
+* **Atari ablation**: Pong arms (``reproduce ablation``): score at the end (4M frames) per seed, and
+  the frames each seed took to first reach -19, -10 and +10, with every arm's curves in one plot.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from baselines_tf2.reproduce.grid import ATARI_SETTING, MUJOCO_ENVS, SETTINGS
+from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, MUJOCO_ENVS, SETTINGS
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
-__all__ = ["Run", "bootstrap_ci", "build_report", "iqm", "load_runs", "normalised_scores"]
+__all__ = ["Run", "bootstrap_ci", "build_report", "frames_to_reach", "iqm", "load_runs", "normalised_scores"]
+
+FRAME_SKIP = 4  # Atari agent steps -> emulator frames
+PONG_THRESHOLDS = (-19.0, -10.0, 10.0)
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 _PAPER_NAMES = {  # paper_table1.csv (variant, setting) -> our setting name
@@ -293,6 +298,56 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
     return [*lines, ""]
 
 
+def frames_to_reach(run: Run, score: float) -> float | None:
+    """Emulator frames at the first iteration whose ``eprewmean`` is at least ``score`` (``None``: never)."""
+    hits = np.flatnonzero(np.nan_to_num(run.eprewmean, nan=-np.inf) >= score)
+    return float(run.timesteps[hits[0]]) * FRAME_SKIP if len(hits) else None
+
+
+def _millions(frames: float | None) -> str:
+    return "–" if frames is None else f"{frames / 1e6:.1f}M"
+
+
+def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
+    chosen = [r for r in runs if r.is_atari and r.setting in ABLATION_SETTINGS]
+    arms = [a for a in ABLATION_SETTINGS if any(r.setting == a for r in chosen)]
+    if not arms:
+        return []
+    thresholds = " | ".join(f"frames to {t:+.0f}" for t in PONG_THRESHOLDS)
+    lines = ["## Atari ablation: why Pong learns late", "",
+             "![Atari ablation](ablation.png)", "",
+             "`python -m baselines_tf2.reproduce ablation`: Pong (`ALE/Pong-v5`), 4M frames (1M agent steps) per run, "
+             "each arm today's `--alg ppo` Atari preset with one thing changed. The base (*alpha_10M*) lets α fall as "
+             "in a 10M-frame run (`--schedule_timesteps 2500000`), so its 4M frames are the first 4M of "
+             "`reproduce atari`'s runs. *Score*: mean game score of the last 100 games at the end; *frames to x*: "
+             "the first iteration whose 100-game mean reaches x, per seed (– never). Arms without their second seed "
+             "yet show one.", "",
+             f"| arm | flags | seeds | score per seed | mean | {thresholds} |",
+             "|---|---|---:|---|---:|" + "---|" * len(PONG_THRESHOLDS)]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for arm in arms:
+        arm_runs = sorted((r for r in chosen if r.setting == arm), key=lambda r: r.seed)
+        scores = np.array([r.score for r in arm_runs])
+        reach = [", ".join(_millions(frames_to_reach(r, t)) for r in arm_runs) for t in PONG_THRESHOLDS]
+        flags = " ".join(ABLATION_SETTINGS[arm][1])
+        lines.append(f"| {arm} | `{flags}` | {len(arm_runs)} | {', '.join(f'{x:.1f}' for x in scores)} "
+                     f"| {scores.mean():.1f} | " + " | ".join(reach) + " |")  # fmt: skip
+        n = min(len(r.timesteps) for r in arm_runs)
+        frames = arm_runs[0].timesteps[:n] * FRAME_SKIP
+        curves = np.stack([r.eprewmean[:n] for r in arm_runs])
+        style = dict(color="black", linewidth=2.0) if arm == "alpha_10M" else dict(linewidth=1.1)
+        line = ax.plot(frames, np.nanmean(curves, 0), label=f"{arm} ({len(arm_runs)})", **style)[0]
+        if len(arm_runs) > 1:
+            ax.fill_between(frames, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.15, color=line.get_color(),
+                            linewidth=0)  # fmt: skip
+    ax.set(xlabel="frames", ylabel="mean score, last 100 games", title="Pong: the Atari preset, one factor at a time")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / "ablation.png", dpi=90)
+    plt.close(fig)
+    return [*lines, ""]
+
+
 def build_report(out: Path) -> str:
     """Write ``out/README.md`` and its PNGs from ``out/data``; returns the markdown."""
     import matplotlib  # noqa: PLC0415
@@ -308,6 +363,7 @@ def build_report(out: Path) -> str:
              "(one CSV per run, written by `python -m baselines_tf2.reproduce {mujoco,table1,atari}`; see the README). "
              f"{len(runs)} runs. A run's score is the mean return of its last 100 episodes at the end of training.", ""]  # fmt: skip
     lines += _figure3(runs, out, plt) + _table1(runs, data_dir, out, plt) + _atari(runs, out, plt)
+    lines += _ablation(runs, out, plt)
     notes = out / "notes.md"  # hand-written: what was checked where results fall short, and what is still running
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
