@@ -193,7 +193,9 @@ def test_ablation_report_frames_to_reach_and_scores(tmp_path):
     assert [frames_to_reach(run, t) for t in (-19, -10, 10, 19)] == [2_000_000, 2_000_000, 3_000_000, None]
     text = build_report(tmp_path)
     assert "## Atari ablation" in text and (tmp_path / "ablation.png").exists()
-    assert "| alpha_10M | `--schedule_timesteps 2500000` | 2 | -18.0, -9.0 | -13.5 | 4.0M, 2.0M | –, 4.0M | –, – |" in text
+    assert (
+        "| alpha_10M | `--schedule_timesteps 2500000` | 2 | -18.0, -9.0 | -13.5 | 4.0M, 2.0M | –, 4.0M | –, – |" in text
+    )
     assert "| paper_code |" in text and "| 1 | 18.0 | 18.0 | 2.0M | 2.0M | 3.0M |" in text
 
 
