@@ -203,3 +203,12 @@ def load_runs_from(out, setting):
     from baselines_tf2.reproduce.report import load_runs  # noqa: PLC0415
 
     return next(r for r in load_runs(out / "data") if r.setting == setting)
+
+
+def test_atari_table_lists_seeds_beside_the_10m_frame_references(tmp_path):
+    steps = [1_250_000, 2_500_000]
+    _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed0", steps, [-20.0, -16.25])
+    _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed1", steps, [-19.0, 2.75])
+    text = build_report(tmp_path)
+    assert "| ALE/Pong-v5 | 2 | -6.8 | -16.2, 2.8 | 19.3 | 16 | 20.7 | 13.68 |" in text
+    assert (tmp_path / "atari.png").exists()

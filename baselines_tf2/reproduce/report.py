@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,16 +129,23 @@ def _read_reference(name: str, key: str) -> dict[str, dict[str, str]]:
         return {row[key]: row for row in csv.DictReader(f)}
 
 
-def _plot_curves(ax, runs: list[Run], label: str | None = None) -> None:
-    """Mean curve and min-max band over ``runs`` (cut to the shortest run)."""
+def _plot_curves(ax, runs: list[Run], label: str | None = None, x_scale: float = 1.0) -> None:
+    """Mean curve and min-max band over ``runs`` (cut to the shortest run); x is timesteps times ``x_scale``."""
     n = min(len(r.timesteps) for r in runs)
-    steps = runs[0].timesteps[:n]
+    steps = runs[0].timesteps[:n] * x_scale
     curves = np.stack([r.eprewmean[:n] for r in runs])
-    line = ax.plot(steps, np.nanmean(curves, 0), linewidth=1.2, label=label)[0]
+    line = ax.plot(steps, _nanmean(curves), linewidth=1.2, label=label)[0]
     if len(runs) > 1:
         ax.fill_between(
             steps, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.25, color=line.get_color(), linewidth=0
         )
+
+
+def _nanmean(curves: np.ndarray) -> np.ndarray:
+    """Mean over runs (axis 0) ignoring NaN; NaN where every run is NaN (before any episode ended), quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(curves, 0)
 
 
 def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
@@ -261,6 +269,12 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
     return [*lines, ""]
 
 
+_ATARI_POINTS = (  # reference column -> label, marker: other implementations at 10M frames
+    ("sb3_rlzoo3_10M_frames", "SB3 (rl-zoo3)", "o"),
+    ("cleanrl_10M_frames", "CleanRL (3 seeds)", "s"),
+)
+
+
 def _atari(runs: list[Run], out: Path, plt) -> list[str]:
     chosen = [r for r in runs if r.is_atari and r.setting == ATARI_SETTING]
     envs = sorted({r.env for r in chosen})
@@ -272,26 +286,30 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
              "![Atari](atari.png)", "",
              "Frame budget: 10M frames (2.5M agent steps at frame skip 4), a quarter of the paper's 40M. "
              "Gymnasium `ALE/…-v5` ids (sticky actions with probability 0.25, the v5 default; the paper used "
-             "`NoFrameskip-v4` without them), 8 actors, game score (all lives) of the last 100 episodes.", "",
-             "| game | seeds | ours (10M frames) | paper PPO (40M frames) | Baselines ppo2 (10M steps = 40M frames) |",
-             "|---|---:|---:|---:|---:|"]  # fmt: skip
+             "`NoFrameskip-v4` without them), 8 actors, game score (all lives) of the last 100 episodes. "
+             "At the same 10M frames: SB3 from rl-zoo3's training monitors (DLR-RM/rl-trained-agents, "
+             "`ppo/<Game>NoFrameskip-v4_1`), CleanRL's `ppo_atari.py` read off its published plots (3 seeds, "
+             "±2 on Pong, ±5 on Breakout); both on `NoFrameskip-v4`. Markers in the plot.", "",
+             "| game | seeds | ours (10M frames) | per seed | SB3 rl-zoo3 (10M frames) | CleanRL (10M frames) "
+             "| paper PPO (40M frames) | Baselines ppo2 (10M steps = 40M frames) |",
+             "|---|---:|---:|---|---:|---:|---:|---:|"]  # fmt: skip
     for ax, env in zip(axes.flat, envs):
-        env_runs = [r for r in chosen if r.env == env]
-        _plot_curves(ax, env_runs, "baselines_tf2")
+        env_runs = sorted((r for r in chosen if r.env == env), key=lambda r: r.seed)
+        _plot_curves(ax, env_runs, "baselines_tf2", x_scale=FRAME_SKIP)
         ref = refs.get(env_runs[0].task, {})
         if ref.get("paper_ppo_40M_frames"):
-            ax.axhline(
-                float(ref["paper_ppo_40M_frames"]),
-                color="grey",
-                linestyle="--",
-                linewidth=0.9,
-                label="paper (40M frames)",
-            )
-        ax.set(title=env, xlabel="timesteps (x4 = frames)")
+            ax.axhline(float(ref["paper_ppo_40M_frames"]), color="grey", linestyle="--", linewidth=0.9,
+                       label="paper (40M frames)")  # fmt: skip
+        for col, label, marker in _ATARI_POINTS:
+            if ref.get(col):
+                ax.plot([10e6], [float(ref[col])], marker=marker, linestyle="none", color="grey", label=label)
+        ax.set(title=env, xlabel="frames")
         ax.legend(fontsize=7)
         scores = np.array([r.score for r in env_runs])
-        lines.append(f"| {env} | {len(scores)} | {scores.mean():.1f} | {ref.get('paper_ppo_40M_frames', '–')} "
-                     f"| {ref.get('baselines_ppo2_10M_steps', '–')} |")  # fmt: skip
+        per_seed = ", ".join(f"{x:.1f}" for x in scores)
+        points = " | ".join(ref.get(col) or "–" for col, _, _ in _ATARI_POINTS)
+        lines.append(f"| {env} | {len(scores)} | {scores.mean():.1f} | {per_seed} | {points} "
+                     f"| {ref.get('paper_ppo_40M_frames', '–')} | {ref.get('baselines_ppo2_10M_steps', '–')} |")  # fmt: skip
     fig.tight_layout()
     fig.savefig(out / "atari.png", dpi=90)
     plt.close(fig)
@@ -336,7 +354,7 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
         frames = arm_runs[0].timesteps[:n] * FRAME_SKIP
         curves = np.stack([r.eprewmean[:n] for r in arm_runs])
         style = dict(color="black", linewidth=2.0) if arm == "alpha_10M" else dict(linewidth=1.1)
-        line = ax.plot(frames, np.nanmean(curves, 0), label=f"{arm} ({len(arm_runs)})", **style)[0]
+        line = ax.plot(frames, _nanmean(curves), label=f"{arm} ({len(arm_runs)})", **style)[0]
         if len(arm_runs) > 1:
             ax.fill_between(frames, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.15, color=line.get_color(),
                             linewidth=0)  # fmt: skip
