@@ -257,3 +257,31 @@ def test_schedule_timesteps_below_the_limit_is_refused():
         learn("CartPole-v1", MlpPolicy, max_timesteps=512, schedule_timesteps=100, **FAST)
     with pytest.raises(ConfigError, match="schedule_timesteps must be an integer >= 0"):
         learn("CartPole-v1", MlpPolicy, max_timesteps=512, schedule_timesteps=-1, **FAST)
+
+
+def test_nan_in_the_parameters_stops_with_one_line_and_keeps_the_checkpoint(monkeypatch, tmp_path, capsys):
+    from baselines_tf2.cli import main  # noqa: PLC0415
+    from baselines_tf2.ppo import pposgd  # noqa: PLC0415
+
+    ckpt = str(tmp_path / "ckpt")
+    flags = ["--env", "CartPole-v1", "--timesteps_per_actorbatch", "256", "--optim_epochs", "1", "--progress", "false"]
+    assert main([*flags, "--num_timesteps", "256", "--save_path", ckpt]) == 0
+
+    def checkpoint_files():  # run.json is rewritten (same content) at every start
+        return {name: os.path.getmtime(os.path.join(ckpt, name)) for name in os.listdir(ckpt) if name != "run.json"}
+
+    saved = checkpoint_files()
+    original = pposgd.run_epochs
+
+    def poisoned(updater, *args, **kwargs):
+        epochs = original(updater, *args, **kwargs)
+        updater.var_list[0].assign(updater.var_list[0] * np.nan)  # as a diverged update would leave them
+        return epochs
+
+    monkeypatch.setattr(pposgd, "run_epochs", poisoned)
+    capsys.readouterr()
+    code = main([*flags, "--num_timesteps", "512", "--load_path", ckpt, "--save_path", ckpt])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert err == "run.py: error: NaN/Inf in the loss at iteration 2; stopped without saving this state\n"
+    assert checkpoint_files() == saved and "ckpt-1.index" in saved
