@@ -70,7 +70,7 @@ def test_killed_midway_and_restarted_reruns_nothing_finished(tmp_path):
     out = tmp_path / "results"
     cmd = [sys.executable, "-m", "baselines_tf2.reproduce", "table1", "--envs", "CartPole-v1", "--settings", "clip_0.2",
            "none", "--seeds", "0", "1", "--timesteps", "8192", "--save_interval", "1", "--jobs", "1", "--out", str(out),
-           "--status_every", "1"]  # fmt: skip
+           "--status_every", "1", "--allow_dirty"]  # fmt: skip
     first = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     work = out / ".work"
     deadline = time.time() + 240
@@ -122,7 +122,9 @@ def test_report_includes_the_hand_written_notes(tmp_path):
 
 def test_start_until_starts_nothing_once_passed(tmp_path):
     lines = []
-    runner = GridRunner(tmp_path, tmp_path / ".work", jobs=1, echo=lines.append, start_until=time.time() - 1)
+    runner = GridRunner(
+        tmp_path, tmp_path / ".work", jobs=1, echo=lines.append, start_until=time.time() - 1, allow_dirty=True
+    )
     assert runner.run(build_grid("mujoco", envs=["CartPole-v1"], seeds=[0])) == 0
     assert lines[-2:] == ["reproduce: --start_until reached; 1 run(s) not started", "reproduce: 0/1 runs done"]
     assert not list(tmp_path.glob("data/**/*.csv"))
@@ -162,7 +164,7 @@ def test_ablation_changes_one_factor_at_a_time():
     base = ABLATION_SETTINGS["alpha_10M"][1]
     assert base == ["--schedule_timesteps", "2500000"]  # the first 4M frames of today's 10M-frame run
     for name, (_, flags) in ABLATION_SETTINGS.items():
-        if name in ("alpha_10M", "paper_code", "paper_code_epochs_4"):
+        if name in ("alpha_10M", "paper_code", "paper_code_epochs_4", "paper_code_fast"):
             continue
         if name == "alpha_40M":
             assert flags == ["--schedule_timesteps", "10000000"]
@@ -172,6 +174,7 @@ def test_ablation_changes_one_factor_at_a_time():
     singles = [ABLATION_SETTINGS[n][1][2:] for n in ("init_orthogonal", "no_sticky", "vf_coef_0.5", "grad_clip_0.5",
                                                      "vf_clip")]  # fmt: skip
     assert combined[:2] == ["--schedule_timesteps", "10000000"]
+    assert ABLATION_SETTINGS["paper_code_fast"][1][: len(combined)] == combined
     assert sorted(map(tuple, singles)) == sorted(tuple(combined[i : i + 2]) for i in range(2, len(combined), 2))
 
 
@@ -212,3 +215,27 @@ def test_atari_table_lists_seeds_beside_the_10m_frame_references(tmp_path):
     text = build_report(tmp_path)
     assert "| ALE/Pong-v5 | 2 | -6.8 | -16.2, 2.8 | 19.3 | 16 | 20.7 | 13.68 |" in text
     assert (tmp_path / "atari.png").exists()
+
+
+def test_runner_refuses_uncommitted_code_and_the_report_flags_dirty_runs(tmp_path, monkeypatch):
+    from baselines_tf2.reproduce import runner  # noqa: PLC0415
+
+    monkeypatch.setattr(runner, "git_commit", lambda: "0123abc-dirty")
+    with pytest.raises(RuntimeError, match="has uncommitted changes .*--allow_dirty"):
+        GridRunner(tmp_path, tmp_path / ".work", 1).run(build_grid("atari"))
+    assert not (tmp_path / ".work").exists()
+    _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed0", [1, 2], [-21.0, -20.0])
+    (tmp_path / "data/ALE_Pong-v5/paper_atari/seed0.json").write_text('{"commit": "' + "a" * 40 + '-dirty"}')
+    _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed1", [1, 2], [-21.0, -20.0])
+    (tmp_path / "data/ALE_Pong-v5/paper_atari/seed1.json").write_text('{"commit": "' + "b" * 40 + '"}')
+    text = build_report(tmp_path)
+    assert f"`{'a' * 40}-dirty` (1), `{'b' * 40}` (1)" in text
+    assert "**1 runs were recorded from a work tree with uncommitted changes**" in text
+    assert "ALE_Pong-v5/paper_atari/seed0." in text
+
+
+def test_git_commit_is_the_full_id():
+    from baselines_tf2.reproduce.runner import git_commit  # noqa: PLC0415
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    assert git_commit() in (head, head + "-dirty") and len(head) == 40

@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
         help="start no run after this local time (running ones finish): fits a session or a night",
     )
     p.add_argument("--dry_run", action="store_true", help="list the runs and whether each is done, then stop")
+    p.add_argument("--allow_dirty", action="store_true",
+                   help="run even if the code has uncommitted changes (the runs are marked -dirty in the report)")  # fmt: skip
     return p
 
 
@@ -99,9 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         measure_random_scores(args.out / "data", sorted({s.env for s in specs}))
     start_until = _clock_time(args.start_until, parser)
-    runner = GridRunner(
-        args.out, args.work or args.out / ".work", args.jobs, args.status_every, start_until=start_until
-    )
+    runner = GridRunner(args.out, args.work or args.out / ".work", args.jobs, args.status_every,
+                        start_until=start_until, allow_dirty=args.allow_dirty)  # fmt: skip
     try:
         code = runner.run(specs)
     except (RuntimeError, ValueError) as exc:

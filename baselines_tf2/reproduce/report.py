@@ -375,7 +375,11 @@ def build_report(out: Path) -> str:
 
     data_dir = out / "data"
     runs = load_runs(data_dir)
-    commits = sorted({json.loads(p.read_text()).get("commit") or "?" for p in data_dir.glob("*/*/seed*.json")})
+    provenance = {
+        p.with_suffix(""): json.loads(p.read_text()).get("commit") or "?" for p in data_dir.glob("*/*/seed*.json")
+    }
+    commits = sorted(set(provenance.values()))
+    dirty = sorted(str(p.relative_to(data_dir)) for p, c in provenance.items() if c.endswith("-dirty"))
     lines = ["# Reproducing the PPO paper", "",
              "Made by `python -m baselines_tf2.reproduce report` from the curves in `data/` "
              "(one CSV per run, written by `python -m baselines_tf2.reproduce {mujoco,table1,atari}`; see the README). "
@@ -386,7 +390,12 @@ def build_report(out: Path) -> str:
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
     if commits:
-        lines += [f"Code versions (git commits) that produced these runs: {', '.join(c[:10] for c in commits)}.", ""]
+        counts = {c: sum(v == c for v in provenance.values()) for c in commits}
+        lines += ["Code versions (git commits) that produced these runs, with their number of runs: "
+                  + ", ".join(f"`{c}` ({counts[c]})" for c in commits) + ".", ""]  # fmt: skip
+    if dirty:
+        lines += [f"**{len(dirty)} runs were recorded from a work tree with uncommitted changes** (`-dirty`: the "
+                  "code that made them is not known exactly; to be rerun): " + ", ".join(dirty) + ".", ""]  # fmt: skip
     text = "\n".join(lines)
     (out / "README.md").write_text(text)
     return text

@@ -7,6 +7,9 @@
 * Each run is a separate process with one TensorFlow thread; children get SIGTERM when the
   command is interrupted and die with it if it is killed (``PR_SET_PDEATHSIG`` on Linux).
 * A lock file keeps two commands from working in the same folder at once.
+* Provenance: each curve's ``.json`` names the full commit of the code that finished it, with
+  ``-dirty`` when the work tree had uncommitted changes to tracked files; the runner refuses to start
+  from such a tree unless told (``allow_dirty``), and the report marks those runs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import TextIO
 
 from baselines_tf2.reproduce.grid import RunSpec
 
-__all__ = ["KEPT_COLUMNS", "GridRunner", "curve_path", "is_done"]
+__all__ = ["KEPT_COLUMNS", "GridRunner", "curve_path", "git_commit", "is_done"]
 
 # progress.csv columns worth keeping in the committed curves.
 KEPT_COLUMNS = (
@@ -76,6 +79,7 @@ class GridRunner:
         status_every: seconds between progress lines.
         echo: where progress lines go.
         start_until: a ``time.time()`` after which no run is started (running ones finish); ``None``: no limit.
+        allow_dirty: start even if the code has uncommitted changes (its runs are recorded ``<commit>-dirty``).
     """
 
     def __init__(
@@ -86,15 +90,23 @@ class GridRunner:
         status_every: float = 60.0,
         echo: Callable[[str], None] = print,
         start_until: float | None = None,
+        allow_dirty: bool = False,
     ) -> None:
         if jobs < 1:
             raise ValueError(f"--jobs must be >= 1, got {jobs}")
+        self.allow_dirty = allow_dirty
         self.out, self.work, self.jobs, self.status_every, self.echo = out, work, jobs, status_every, echo
         self.start_until = start_until
         self._stop_signal: int | None = None
 
     def run(self, specs: list[RunSpec]) -> int:
         """Run every pending spec; returns 0, 1 if some run failed, or 128+signal if interrupted."""
+        commit = git_commit()
+        if commit is not None and commit.endswith("-dirty") and not self.allow_dirty:
+            raise RuntimeError(
+                f"the code in {_PACKAGE_DIR.parent} has uncommitted changes (at {commit}); commit them, or run from a "
+                "clean `git worktree`, or pass --allow_dirty (its runs are then marked -dirty in the report)"
+            )
         self.work.mkdir(parents=True, exist_ok=True)
         lock = open(self.work / ".lock", "w")  # noqa: SIM115 (held until the end of run())
         try:
@@ -181,7 +193,7 @@ class GridRunner:
                                 preexec_fn=_die_with_parent)  # fmt: skip
         how = f"resumed at {start_steps} steps" if resume else "started"
         self.echo(f"  {how:>8s}  {spec.key}")
-        return _Job(spec, proc, time.time(), start_steps, stderr, _git_commit())
+        return _Job(spec, proc, time.time(), start_steps, stderr, git_commit())
 
     def _finish(self, job: _Job) -> bool:
         """Copy the finished run's curve into ``data/`` (atomically) and drop its working folder."""
@@ -272,10 +284,20 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{int(seconds % 60):02d}s"
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def git_commit() -> str | None:
+    """The full commit id of the imported package's checkout, ``-dirty`` if tracked files changed; ``None`` off git."""
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, cwd=_PACKAGE_DIR)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD")
+    if not head:
         return None
-    return out.stdout.strip() or None
+    return head + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
