@@ -1,44 +1,74 @@
 """run.py: typed flags, presets, training + play, and one-line errors for bad input."""
 
+import dataclasses
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from conftest import REPO
 
-from baselines_tf2.cli import main, parse_extra
-from baselines_tf2.errors import ConfigError
+from baselines_tf2.cli import main, parse_args, resolve_settings
+from baselines_tf2.config import PolicyConfig, PPOConfig, RunConfig
 from baselines_tf2.ppo.defaults import preset
 
 FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress", "false"]
 
 
-def test_extra_flags_are_typed_by_their_defaults():
-    parsed = parse_extra(["--optim_epochs", "4", "--clip_param=0.1", "--vf_clip", "true", "--schedule", "linear",
-                          "--optim_stepsize", "1e-4", "--max_iters", "1e3", "--hid_size", "32"])  # fmt: skip
-    assert parsed == {"optim_epochs": 4, "clip_param": 0.1, "vf_clip": True, "schedule": "linear",
-                      "optim_stepsize": 1e-4, "max_iters": 1000, "hid_size": 32}  # fmt: skip
-    assert type(parsed["optim_epochs"]) is int and type(parsed["clip_param"]) is float
+def test_flags_are_typed_by_their_config_fields():
+    args = parse_args(["--optim_epochs", "4", "--clip_param=0.1", "--vf_clip", "true", "--schedule", "linear",
+                       "--optim_stepsize", "1e-4", "--max_iters", "1e3", "--hid_size", "32", "--num_timesteps", "2e6"])  # fmt: skip
+    algo, run_cfg, policy = resolve_settings(args, "mujoco")
+    assert (algo.optim_epochs, algo.clip_param, algo.vf_clip, algo.schedule, algo.optim_stepsize) == (
+        4,
+        0.1,
+        True,
+        "linear",
+        1e-4,
+    )
+    assert type(algo.optim_epochs) is int and type(algo.clip_param) is float
+    assert (run_cfg.max_iters, run_cfg.max_timesteps, run_cfg.num_env, policy.hid_size) == (1000, 2_000_000, 1, 32)
+    assert (algo.timesteps_per_actorbatch, algo.gamma) == (2048, 0.99)  # not given: the preset's
+    atari, atari_run, atari_policy = resolve_settings(parse_args(["--init", "orthogonal"]), "atari")
+    assert (atari.optim_epochs, atari_run.num_env, atari_policy.network, atari_policy.init) == (
+        3,
+        8,
+        "cnn",
+        "orthogonal",
+    )
 
 
 @pytest.mark.parametrize(
     "tokens, message",
     [
-        (
-            ["--optim_epcohs", "3"],
-            "unknown flag --optim_epcohs for --alg ppo; valid learn\\(\\) flags: adam_epsilon, clip_param",
-        ),
-        (["--optim_epochs", "three"], "--optim_epochs expects an integer, got 'three'"),
-        (["--optim_epochs", "2.5"], "--optim_epochs expects an integer"),
-        (["--vf_clip", "maybe"], "--vf_clip expects true/false"),
-        (["--gamma"], "--gamma needs a value"),
-        (["stray"], "unexpected argument 'stray'"),
+        (["--optim_epcohs", "3"], r"unknown flag\(s\) --optim_epcohs; did you mean --optim_epochs\?"),
+        (["--optim_epochs", "three"], "argument --optim_epochs: expected an integer, got 'three'"),
+        (["--optim_epochs", "2.5"], "argument --optim_epochs: expected a whole number, got '2.5'"),
+        (["--vf_clip", "maybe"], "argument --vf_clip: expected true/false, got 'maybe'"),
+        (["--gamma"], "argument --gamma: expected one argument"),
+        (["stray"], r"unknown flag\(s\) stray"),
+        (["--alg", "pg", "--optim_epochs", "3"], r"unknown flag\(s\) --optim_epochs"),
     ],
 )
-def test_bad_extra_flags(tokens, message):
-    with pytest.raises(ConfigError, match=message):
-        parse_extra(tokens)
+def test_bad_flags_are_one_line(tokens, message, capsys):
+    assert main(tokens) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err), err
+
+
+def test_help_lists_every_setting_with_its_doc_without_tensorflow():
+    out = subprocess.run([sys.executable, "-X", "importtime", "run.py", "--help"], cwd=REPO, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0
+    for cls in (RunConfig, PPOConfig, PolicyConfig):
+        for f in dataclasses.fields(cls):
+            if f.name != "max_timesteps":
+                assert f"--{f.name}" in out.stdout, f.name
+    assert "[c1] value-loss coefficient" in " ".join(out.stdout.split())
+    assert "tensorflow" not in out.stderr and "gymnasium" not in out.stderr  # -X importtime lists every import
+    pg = subprocess.run([sys.executable, "run.py", "--alg", "pg", "--help"], cwd=REPO, capture_output=True, text=True)
+    assert "--pg_weight" in pg.stdout and "--clip_param" not in pg.stdout
 
 
 def test_paper_presets():
@@ -82,17 +112,17 @@ def test_train_save_then_play_from_the_checkpoint(tmp_path, capsys):
         (["--clip_param", "0"], "clip_param must be > 0"),
         (["--gamma", "1.01"], r"gamma must be in \[0, 1\]"),
         (["--lam", "-1"], r"lam must be in \[0, 1\]"),
-        (["--num_env", "0"], "--num_env > 0"),
+        (["--num_env", "0"], "num_env must be a positive integer, got 0"),
         (["--num_timesteps", "0"], "--num_timesteps 0 trains nothing"),
         (["--num_timesteps", "0", "--play"], "--play with --num_timesteps 0 needs --load_path"),
         (["--load_path", "/nonexistent/ckpt"], "no checkpoint at /nonexistent/ckpt"),
-        (["--no_such_flag", "1"], "unknown flag --no_such_flag"),
+        (["--no_such_flag", "1"], r"unknown flag\(s\) --no_such_flag"),
         (["--play", "--play_episodes", "0"], "--play_episodes must be > 0"),
-        (["--loss", "clipped"], "loss must be one of clip, none, fixed_kl, adaptive_kl"),
-        (["--mpi_update", "ring"], "mpi_update must be one of auto, allgather, allreduce, got 'ring'"),
-        (["--precision", "float16"], "--precision must be one of float32, bfloat16, got 'float16'"),
-        (["--precision", "bfloat16"], "--precision bfloat16 is for CNN policies"),
-        (["--init", "xavier"], "--init must be one of ppo1, orthogonal, got 'xavier'"),
+        (["--loss", "clipped"], "argument --loss: invalid choice: 'clipped'"),
+        (["--mpi_update", "ring"], "argument --mpi_update: invalid choice: 'ring'"),
+        (["--precision", "float16"], "argument --precision: invalid choice: 'float16'"),
+        (["--precision", "bfloat16"], "precision bfloat16 is for CNN policies"),
+        (["--init", "xavier"], "argument --init: invalid choice: 'xavier'"),
         (["--repeat_action_probability", "0"], "repeat_action_probability is an Atari setting"),
         (["--env", "ALE/Pong-v5", "--repeat_action_probability", "1.5"], r"must be in \[0, 1\], got 1.5"),
         (["--schedule_timesteps", "100"], "schedule_timesteps 100 is below max_timesteps 256"),

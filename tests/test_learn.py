@@ -152,7 +152,7 @@ def test_next_step_vector_envs_are_rejected():
         (dict(gamma=1.5), r"gamma must be in \[0, 1\]"),
         (dict(lam=-0.1), r"lam must be in \[0, 1\]"),
         (dict(optim_stepsize=0.0), "optim_stepsize must be > 0"),
-        (dict(schedule="cosine"), "schedule must be 'constant' or 'linear'"),
+        (dict(schedule="cosine"), "schedule must be one of constant, linear, got 'cosine'"),
         (dict(max_timesteps=0), "set at least one of"),
     ],
 )

@@ -1,5 +1,6 @@
 """Seeded learning runs (marker ``slow``; ``make test-slow``). Thresholds from the issue tracker."""
 
+import dataclasses
 from functools import partial
 
 import gymnasium as gym
@@ -8,16 +9,13 @@ import pytest
 
 from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.ppo import learn
-from baselines_tf2.ppo.defaults import preset
+from baselines_tf2.ppo.defaults import presets
 
 pytestmark = pytest.mark.slow
 
 
 def paper_settings(env_type: str) -> dict:
-    settings = preset("ppo", env_type)
-    for key in ("network", "num_env", "init"):
-        settings.pop(key)
-    return settings
+    return dataclasses.asdict(presets("ppo", env_type).algo)
 
 
 def test_cartpole_reaches_475_within_150k_steps():
@@ -55,10 +53,9 @@ def test_time_limit_truncation_is_bootstrapped_not_death():
 def test_vanilla_pg_reward_to_go_solves_cartpole_195_within_50_batches():
     from baselines_tf2.pg import learn as learn_pg  # noqa: PLC0415
 
-    settings = preset("pg", "classic_control")
-    policy_fn = partial(MlpPolicy, hid_size=settings.pop("hid_size"), num_hid_layers=settings.pop("num_hid_layers"))
-    for key in ("network", "num_env", "init"):
-        settings.pop(key)
+    chosen = presets("pg", "classic_control")
+    settings = dataclasses.asdict(chosen.algo)
+    policy_fn = partial(MlpPolicy, hid_size=chosen.policy.hid_size, num_hid_layers=chosen.policy.num_hid_layers)
     returns = []
     learn_pg("CartPole-v1", policy_fn, max_iters=50, seed=0, progress=False,
              callback=lambda info: returns.append(info.metrics["eprewmean"]), **settings)  # fmt: skip

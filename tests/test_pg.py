@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from baselines_tf2.cli import main, parse_extra
+from baselines_tf2.cli import main, parse_args, resolve_settings
 from baselines_tf2.common.checkpoint import restore
 from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import MlpPolicy
@@ -57,9 +57,8 @@ def test_pg_runs_from_the_cli(capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 0 and "--alg pg on CartPole-v1" in out and "pg_weight                  'return'" in out
     assert os.path.exists(tmp_path / "ckpt" / "checkpoint")
-    assert parse_extra(["--batch_size", "100", "--pg_weight", "gae"], "pg") == {"batch_size": 100, "pg_weight": "gae"}
-    with pytest.raises(ConfigError, match="unknown flag --optim_epochs for --alg pg"):
-        parse_extra(["--optim_epochs", "3"], "pg")
+    algo, _, _ = resolve_settings(parse_args(["--alg", "pg", "--batch_size", "100", "--pg_weight", "gae"]), "mujoco")
+    assert (algo.batch_size, algo.pg_weight, algo.gamma) == (100, "gae", 1.0)
 
 
 @pytest.mark.parametrize(

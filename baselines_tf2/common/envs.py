@@ -33,13 +33,12 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from baselines_tf2.common.atari_wrappers import wrap_atari
 from baselines_tf2.common.monitor import Monitor, has_monitor
 from baselines_tf2.common.video import record_video, video_prefix
+from baselines_tf2.config import ENV_BACKENDS, ENV_TYPES
 from baselines_tf2.errors import ConfigError
 
 __all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_env_backend", "check_repeat_action_probability", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
            "make_vec_env", "rank_seed", "single_env_as_vec"]  # fmt: skip
 
-ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
-ENV_BACKENDS = ("gymnasium", "ale_vector")  # how make_vec_env steps the copies
 ATARI_FPS = 60  # the emulator's frame rate: a video of the frameskip=1 env plays in real time
 
 _registered_ale = False

@@ -18,10 +18,9 @@ from __future__ import annotations
 import tensorflow as tf
 
 from baselines_tf2.common.tf_util import glorot_uniform, normc, orthogonal
+from baselines_tf2.config import INITS
 
 __all__ = ["INITS", "Conv2D", "Dense", "check_init"]
-
-INITS = ("ppo1", "orthogonal")
 
 
 def check_init(init: str) -> None:

@@ -31,11 +31,11 @@ from gymnasium import spaces
 from baselines_tf2.common.distributions import DiagGaussianPdType, Pd, PdType, make_pdtype
 from baselines_tf2.common.layers import INITS, Conv2D, Dense, check_init
 from baselines_tf2.common.running_mean_std import RunningMeanStd
+from baselines_tf2.config import PRECISIONS  # CnnPolicy's compute dtypes; weights are float32 either way
 
 __all__ = ["CnnPolicy", "INITS", "MlpPolicy", "Policy", "OBS_CLIP", "PRECISIONS", "bfloat16_is_fast"]
 
 OBS_CLIP = 5.0
-PRECISIONS = ("float32", "bfloat16")  # CnnPolicy's compute dtypes; weights are float32 either way
 
 
 def bfloat16_is_fast() -> bool:

@@ -35,9 +35,10 @@ from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.rollout import Segment
 from baselines_tf2.common.tf_util import configure_threads
+from baselines_tf2.config import RunConfig
 from baselines_tf2.errors import ConfigError, TrainingDivergedError, TrainingInterrupted
 
-__all__ = ["IterationInfo", "Limits", "TrainingRun", "check_finite", "check_segment", "explained_variance"]
+__all__ = ["IterationInfo", "TrainingRun", "check_finite", "check_segment", "explained_variance"]
 
 PolicyFn = Callable[[gym.Space, gym.Space], Policy]
 
@@ -52,23 +53,6 @@ class IterationInfo:
     metrics: dict[str, float]
 
 
-@dataclass
-class Limits:
-    """Stop at the first limit reached (0 = no limit); timesteps and episodes count all ranks."""
-
-    max_timesteps: int = 0
-    max_episodes: int = 0
-    max_iters: int = 0
-    max_seconds: float = 0
-
-    def validate(self) -> None:
-        values = (self.max_timesteps, self.max_episodes, self.max_iters, self.max_seconds)
-        if any(v < 0 for v in values):
-            raise ConfigError("max_timesteps, max_episodes, max_iters and max_seconds must be >= 0")
-        if not any(values):
-            raise ConfigError("set at least one of max_timesteps, max_episodes, max_iters, max_seconds")
-
-
 class TrainingRun:
     """Setup and per-iteration bookkeeping shared by the learners (see the module docstring)."""
 
@@ -76,35 +60,26 @@ class TrainingRun:
         self,
         env: gym.Env | gym.vector.VectorEnv | str,
         policy_fn: PolicyFn,
+        cfg: RunConfig,
         *,
-        limits: Limits,
         adam_epsilon: float,
         max_grad_norm: float,
         normalize_rewards: bool,
         gamma: float,
-        num_env: int,
-        seed: int,
-        log_path: str | None,
-        save_path: str | None,
-        load_path: str | None,
-        save_interval: int,
-        save_every_seconds: float,
-        progress: bool,
         callback: Callable[[IterationInfo], bool | None] | None,
         comm: Any,
         kl_beta: float = 1.0,
-        schedule_timesteps: int = 0,
     ) -> None:
-        limits.validate()
-        _check_schedule_timesteps(schedule_timesteps, limits)
-        check_save_path(save_path, load_path)
-        self.limits, self.save_interval, self.callback, self.comm = limits, save_interval, callback, comm
-        self.save_path, self.log_path, self.load_path = save_path, log_path, load_path
-        self.save_every_seconds = save_every_seconds
+        cfg.validate()
+        check_save_path(cfg.save_path, cfg.load_path)
+        self.cfg, self.callback, self.comm = cfg, callback, comm
+        self.save_interval, self.save_every_seconds = cfg.save_interval, cfg.save_every_seconds
+        self.save_path, self.log_path, self.load_path = cfg.save_path, cfg.log_path, cfg.load_path
+        log_path, load_path, seed, schedule_timesteps = cfg.log_path, cfg.load_path, cfg.seed, cfg.schedule_timesteps
         self.rank, self.size = mpi_util.rank(comm), mpi_util.size(comm)
         if self.size > 1:
             configure_threads(1, 1)  # ranks fill the cores already (no effect if TF is already running)
-        self.vec_env = _as_vec_env(env, num_env, self.rank, log_path)
+        self.vec_env = _as_vec_env(env, cfg.num_env, self.rank, log_path)
         self.n_env = self.vec_env.num_envs
         self.seeds = env_seeds(seed, self.rank, self.n_env)
 
@@ -131,7 +106,7 @@ class TrainingRun:
                 self.scaler.sync_cache()
         self.optimizer.sync()
         self.saved_objects = saved
-        self.checkpointer = Checkpointer(save_path, enabled=self.rank == 0, **saved)
+        self.checkpointer = Checkpointer(cfg.save_path, enabled=self.rank == 0, **saved)
         self.policy.rng = self.rng  # pi.act draws from the rank's checkpointed generator too
         self.actor = make_actor(self.policy, self.rng)
         self.episodes: deque[tuple[float, int]] = deque(_restored_episodes(self.state), maxlen=100)
@@ -141,7 +116,7 @@ class TrainingRun:
         self.last_save_time = self.tstart
         self.signal: int | None = None
         self._previous_handlers: dict[int, Any] | None = None  # installed when the loop starts
-        self.bar = _progress_bar(progress and self.rank == 0, limits.max_timesteps, int(self.state.timesteps))
+        self.bar = _progress_bar(cfg.progress and self.rank == 0, cfg.max_timesteps, int(self.state.timesteps))
         self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write,
                              resume_at=int(self.state.timesteps) if load_path else None)  # fmt: skip
 
@@ -161,7 +136,7 @@ class TrainingRun:
         """
         if self._previous_handlers is None:
             self._previous_handlers = _install_handlers(self._on_signal)
-        lim, state = self.limits, self.state
+        lim, state = self.cfg, self.state
         done = []
         if lim.max_timesteps:
             done.append(int(state.timesteps) / lim.max_timesteps)
@@ -282,17 +257,6 @@ class TrainingRun:
             self.save()
         self.logger.close()
         return self.policy
-
-
-def _check_schedule_timesteps(schedule_timesteps: int, limits: Limits) -> None:
-    """The horizon must be a non-negative integer that the timestep limit does not outrun."""
-    if not isinstance(schedule_timesteps, (int, np.integer)) or schedule_timesteps < 0:
-        raise ConfigError(f"schedule_timesteps must be an integer >= 0, got {schedule_timesteps!r}")
-    if schedule_timesteps and limits.max_timesteps > schedule_timesteps:
-        raise ConfigError(
-            f"schedule_timesteps {schedule_timesteps} is below max_timesteps {limits.max_timesteps}: "
-            "the annealed step size would be 0 for the last steps"
-        )
 
 
 def check_finite(checks: dict[str, bool], iteration: int, comm: Any) -> None:

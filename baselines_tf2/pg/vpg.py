@@ -3,8 +3,8 @@
 Each iteration collects whole episodes until the batch has at least ``batch_size`` steps, weights
 every step (``pg_weight``: the episode's return R(tau), the reward-to-go, or GAE advantages with a
 learned value baseline), and takes **one** Adam step on ``-mean(log pi(a|s) * w)`` with the gradient
-averaged over MPI ranks. Environments, policies, rollouts, MpiAdam, logging, checkpoints and the
-CLI are PPO's.
+averaged over MPI ranks. Environments, policies, rollouts, MpiAdam, logging and checkpoints are
+``common/``'s, shared with PPO.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ import numpy as np
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.rollout import RolloutCollector, Segment
-from baselines_tf2.common.schedules import Schedule, value_at
+from baselines_tf2.common.schedules import value_at
 from baselines_tf2.common.training import (
     IterationInfo,
-    Limits,
     TrainingRun,
     check_segment,
     checked_metrics,
     explained_variance,
 )
-from baselines_tf2.errors import ConfigError
+from baselines_tf2.config import PGConfig, RunConfig, split_settings
 from baselines_tf2.pg.update import PGUpdater
-from baselines_tf2.pg.weights import PG_WEIGHTS, episode_returns, rewards_to_go
+from baselines_tf2.pg.weights import episode_returns, rewards_to_go
 
 __all__ = ["learn"]
 
@@ -38,51 +37,32 @@ def learn(
     env: gym.Env | gym.vector.VectorEnv | str,
     policy_fn: Callable[[gym.Space, gym.Space], Policy],
     *,
-    batch_size: int = 5000,
-    pg_weight: str = "reward_to_go",
-    optim_stepsize: Schedule = 1e-2,
-    gamma: float = 1.0,
-    lam: float = 0.95,
-    vf_coef: float = 1.0,
-    adam_epsilon: float = 1e-8,
-    max_grad_norm: float = 0.0,
-    normalize_rewards: bool = False,
-    max_timesteps: int = 0,
-    max_episodes: int = 0,
-    max_iters: int = 0,
-    max_seconds: float = 0,
-    schedule_timesteps: int = 0,
+    config: PGConfig | None = None,
+    run_config: RunConfig | None = None,
     callback: Callable[[IterationInfo], bool | None] | None = None,
-    num_env: int = 1,
-    seed: int = 0,
-    log_path: str | None = None,
-    save_path: str | None = None,
-    load_path: str | None = None,
-    save_interval: int = 0,
-    save_every_seconds: float = 600.0,
-    progress: bool = True,
     comm: Any = None,
+    **settings: Any,
 ) -> Policy:
     """Train a policy with the vanilla policy gradient and return it.
 
     Args:
-        batch_size: minimum steps per gradient step (whole episodes; unfinished ones are dropped).
-        pg_weight: ``"return"`` (R(tau), as seed 001), ``"reward_to_go"`` (discounted by
-            ``gamma``; 1 = undiscounted) or ``"gae"`` (GAE(``gamma``, ``lam``) advantages, normalised,
-            with the value network trained alongside, weighted by ``vf_coef``).
-        optim_stepsize: Adam step size, constant or a callable of the fraction of training left.
-        schedule_timesteps: the horizon of a callable step size (0: the limits); as in PPO's learn().
+        config, run_config: a :class:`~baselines_tf2.config.PGConfig` and a
+            :class:`~baselines_tf2.config.RunConfig` to start from.
+        settings: any field of either config by name, overriding them (see :mod:`baselines_tf2.config`).
         Other arguments: as :func:`baselines_tf2.ppo.learn`.
     """
-    _validate(batch_size=batch_size, pg_weight=pg_weight, optim_stepsize=optim_stepsize, gamma=gamma, lam=lam,
-              vf_coef=vf_coef, adam_epsilon=adam_epsilon, num_env=num_env)  # fmt: skip
-    run = TrainingRun(
-        env, policy_fn, limits=Limits(max_timesteps, max_episodes, max_iters, max_seconds), adam_epsilon=adam_epsilon,
-        max_grad_norm=max_grad_norm, normalize_rewards=normalize_rewards, gamma=gamma, num_env=num_env, seed=seed,
-        log_path=log_path, save_path=save_path, load_path=load_path, save_interval=save_interval,
-        save_every_seconds=save_every_seconds, progress=progress,
-        callback=callback, comm=comm, schedule_timesteps=schedule_timesteps,
-    )  # fmt: skip
+    cfg, run_cfg = split_settings(settings, (PGConfig, config), (RunConfig, run_config))
+    cfg.validate()
+    batch_size, pg_weight, optim_stepsize, gamma, lam = (
+        cfg.batch_size,
+        cfg.pg_weight,
+        cfg.optim_stepsize,
+        cfg.gamma,
+        cfg.lam,
+    )
+    run = TrainingRun(env, policy_fn, run_cfg, adam_epsilon=cfg.adam_epsilon, max_grad_norm=cfg.max_grad_norm,
+                      normalize_rewards=cfg.normalize_rewards, gamma=gamma, callback=callback, comm=comm)  # fmt: skip
+    vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
     updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)
     collector = RolloutCollector(run.vec_env, 1, gamma, run.policy.ob_dtype.as_numpy_dtype, seeds=run.seeds,
@@ -120,21 +100,3 @@ def _weights(seg: Segment, pg_weight: str, gamma: float, lam: float) -> tuple[np
         return rewards_to_go(rewards, dones, gamma), np.zeros_like(rewards)
     adv, vtarg = gae(seg.rewards + seg.bootstrap, seg.vpreds, seg.dones, seg.last_vpreds, gamma, lam)
     return normalize_advantages(adv[:, 0]), vtarg[:, 0]
-
-
-def _validate(*, batch_size, pg_weight, optim_stepsize, gamma, lam, vf_coef, adam_epsilon, num_env) -> None:
-    for name, value in (("batch_size", batch_size), ("num_env", num_env)):
-        if not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    if pg_weight not in PG_WEIGHTS:
-        raise ConfigError(f"pg_weight must be one of {', '.join(PG_WEIGHTS)}, got {pg_weight!r}")
-    start = value_at(optim_stepsize, 1.0)
-    if not np.isfinite(start) or start <= 0:
-        raise ConfigError(f"optim_stepsize must be > 0, got {start}")
-    for name, value in (("gamma", gamma), ("lam", lam)):
-        if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{name} must be in [0, 1], got {value}")
-    if not np.isfinite(vf_coef) or vf_coef < 0:
-        raise ConfigError(f"vf_coef must be >= 0, got {vf_coef}")
-    if not adam_epsilon > 0:
-        raise ConfigError(f"adam_epsilon must be > 0, got {adam_epsilon}")

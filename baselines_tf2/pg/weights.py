@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PG_WEIGHTS", "episode_returns", "rewards_to_go"]
+from baselines_tf2.config import PG_WEIGHTS
 
-PG_WEIGHTS = ("return", "reward_to_go", "gae")
+__all__ = ["PG_WEIGHTS", "episode_returns", "rewards_to_go"]
 
 
 def _check_complete(dones: np.ndarray) -> None:

@@ -1,7 +1,9 @@
 """Hyperparameter presets: the paper's (``--alg ppo``) and Baselines' PPO1/PPO2 defaults.
 
-Each preset is a dict of :func:`~baselines_tf2.ppo.pposgd.learn` keywords plus ``num_env`` and
-the policy's ``network`` and ``init`` (pop those two before calling ``learn``). Continuous-control and classic-control tasks share the "mlp" family (the paper's
+Each preset is a :class:`Preset`: the algorithm's config (:class:`~baselines_tf2.config.PPOConfig`
+or :class:`~baselines_tf2.config.PGConfig`), the network (:class:`~baselines_tf2.config.PolicyConfig`)
+and the env copies per rank. ``presets(alg, env_type)`` returns fresh copies; ``preset()`` the same
+flattened into one dict, as earlier versions returned it. Continuous-control and classic-control tasks share the "mlp" family (the paper's
 Table 3); Atari games the "atari" family (Table 5). Values: ``shared/reference`` and the papers.
 
 =================  ======================================  =========================================
@@ -28,56 +30,76 @@ with the step size (``cliprange=lambda f: f * 0.1``); its later defaults keep it
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from baselines_tf2.common.schedules import LinearAnneal
+from baselines_tf2.config import PGConfig, PolicyConfig, PPOConfig
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["ALGS", "preset"]
+__all__ = ["ALGS", "Preset", "preset", "presets"]
 
 ALGS = ("ppo", "ppo1", "ppo2", "pg")
 
 
-_MLP_PAPER: dict[str, Any] = dict(
-    network="mlp", num_env=1, timesteps_per_actorbatch=2048, optim_stepsize=3e-4, optim_epochs=10, optim_batchsize=64,
-    gamma=0.99, lam=0.95, clip_param=0.2, entcoeff=0.0, vf_coef=1.0, schedule="constant", adam_epsilon=1e-5,
-    vf_clip=False, max_grad_norm=0.0, normalize_rewards=False, init="ppo1",
-)  # fmt: skip
+@dataclass(frozen=True)
+class Preset:
+    """The settings ``--alg`` gives for one family of env types."""
 
-_PRESETS: dict[tuple[str, str], dict[str, Any]] = {
-    ("ppo", "mlp"): _MLP_PAPER,
-    ("ppo", "atari"): dict(
-        network="cnn", num_env=8, timesteps_per_actorbatch=128, optim_stepsize=2.5e-4, optim_epochs=3,
-        optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=0.1, entcoeff=0.01, vf_coef=1.0, schedule="linear",
-        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False, init="ppo1",
+    algo: PPOConfig | PGConfig
+    policy: PolicyConfig
+    num_env: int
+
+
+_MLP_PAPER = PPOConfig(
+    timesteps_per_actorbatch=2048, optim_stepsize=3e-4, optim_epochs=10, optim_batchsize=64, gamma=0.99, lam=0.95,
+    clip_param=0.2, entcoeff=0.0, vf_coef=1.0, schedule="constant", adam_epsilon=1e-5,
+)  # fmt: skip
+_ATARI_PAPER = PPOConfig(
+    timesteps_per_actorbatch=128, optim_stepsize=2.5e-4, optim_epochs=3, optim_batchsize=256, gamma=0.99, lam=0.95,
+    clip_param=0.1, entcoeff=0.01, vf_coef=1.0, schedule="linear", adam_epsilon=1e-5,
+)  # fmt: skip
+_MLP, _CNN = PolicyConfig(network="mlp"), PolicyConfig(network="cnn")
+_ORTHO_MLP, _ORTHO_CNN = PolicyConfig(network="mlp", init="orthogonal"), PolicyConfig(network="cnn", init="orthogonal")
+_PG = PGConfig(batch_size=5000, pg_weight="reward_to_go", optim_stepsize=1e-2, gamma=1.0, lam=0.95, vf_coef=1.0,
+               adam_epsilon=1e-8)  # fmt: skip
+_PG_MLP = PolicyConfig(network="mlp", hid_size=32, num_hid_layers=1)
+
+_PRESETS: dict[tuple[str, str], Preset] = {
+    ("ppo", "mlp"): Preset(_MLP_PAPER, _MLP, 1),
+    ("ppo", "atari"): Preset(_ATARI_PAPER, _CNN, 8),
+    ("ppo1", "mlp"): Preset(dataclasses.replace(_MLP_PAPER, schedule="linear"), _MLP, 1),
+    ("ppo1", "atari"): Preset(
+        PPOConfig(timesteps_per_actorbatch=256, optim_stepsize=1e-3, optim_epochs=4, optim_batchsize=64, gamma=0.99,
+                  lam=0.95, clip_param=0.2, entcoeff=0.01, vf_coef=1.0, schedule="linear", adam_epsilon=1e-5),
+        _CNN, 1,
     ),
-    ("ppo1", "mlp"): dict(_MLP_PAPER, schedule="linear"),
-    ("ppo1", "atari"): dict(
-        network="cnn", num_env=1, timesteps_per_actorbatch=256, optim_stepsize=1e-3, optim_epochs=4,
-        optim_batchsize=64, gamma=0.99, lam=0.95, clip_param=0.2, entcoeff=0.01, vf_coef=1.0, schedule="linear",
-        adam_epsilon=1e-5, vf_clip=False, max_grad_norm=0.0, normalize_rewards=False, init="ppo1",
+    ("ppo2", "mlp"): Preset(
+        dataclasses.replace(_MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.25, max_grad_norm=0.5, vf_clip=True,
+                            normalize_rewards=True),
+        _ORTHO_MLP, 1,
     ),
-    ("ppo2", "mlp"): dict(
-        _MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.25, max_grad_norm=0.5, vf_clip=True, normalize_rewards=True,
-        init="orthogonal",
+    ("ppo2", "atari"): Preset(
+        PPOConfig(timesteps_per_actorbatch=128, optim_stepsize=LinearAnneal(2.5e-4), optim_epochs=4, optim_batchsize=256,
+                  gamma=0.99, lam=0.95, clip_param=LinearAnneal(0.1), entcoeff=0.01, vf_coef=0.25, schedule="constant",
+                  adam_epsilon=1e-5, vf_clip=True, max_grad_norm=0.5),
+        _ORTHO_CNN, 8,
     ),
-    ("ppo2", "atari"): dict(
-        network="cnn", num_env=8, timesteps_per_actorbatch=128, optim_stepsize=LinearAnneal(2.5e-4), optim_epochs=4,
-        optim_batchsize=256, gamma=0.99, lam=0.95, clip_param=LinearAnneal(0.1), entcoeff=0.01, vf_coef=0.25,
-        schedule="constant", adam_epsilon=1e-5, vf_clip=True, max_grad_norm=0.5, normalize_rewards=False,
-        init="orthogonal",
-    ),
-    ("pg", "mlp"): dict(
-        network="mlp", num_env=1, hid_size=32, num_hid_layers=1, batch_size=5000, pg_weight="reward_to_go",
-        optim_stepsize=1e-2, gamma=1.0, lam=0.95, vf_coef=1.0, adam_epsilon=1e-8, init="ppo1",
-    ),
+    ("pg", "mlp"): Preset(_PG, _PG_MLP, 1),
+    ("pg", "atari"): Preset(_PG, dataclasses.replace(_PG_MLP, network="cnn"), 8),
 }  # fmt: skip
-_PRESETS[("pg", "atari")] = dict(_PRESETS[("pg", "mlp")], network="cnn", num_env=8)
+
+
+def presets(alg: str, env_type: str) -> Preset:
+    """The settings of ``alg`` for an env of ``env_type`` (fresh copies, safe to change)."""
+    if alg not in ALGS:
+        raise ConfigError(f"unknown --alg {alg!r}; choose from {', '.join(ALGS)}")
+    chosen = _PRESETS[(alg, "atari" if env_type == "atari" else "mlp")]
+    return Preset(dataclasses.replace(chosen.algo), dataclasses.replace(chosen.policy), chosen.num_env)
 
 
 def preset(alg: str, env_type: str) -> dict[str, Any]:
-    """A fresh copy of the settings for ``alg`` on an env of ``env_type``."""
-    if alg not in ALGS:
-        raise ConfigError(f"unknown --alg {alg!r}; choose from {', '.join(ALGS)}")
-    family = "atari" if env_type == "atari" else "mlp"
-    return dict(_PRESETS[(alg, family)])
+    """:func:`presets` flattened: the algorithm's settings, ``num_env`` and the policy's settings in one dict."""
+    chosen = presets(alg, env_type)
+    return {**dataclasses.asdict(chosen.algo), "num_env": chosen.num_env, **dataclasses.asdict(chosen.policy)}

@@ -38,12 +38,12 @@ from baselines_tf2.common import mpi_util
 from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.tf_util import flatgrad
+from baselines_tf2.config import MPI_UPDATES
 from baselines_tf2.ppo.losses import METRIC_NAMES, POLICY_LOSSES, ppo_loss
 
 __all__ = ["BATCH_KEYS", "MPI_UPDATES", "PPOUpdater"]
 
 BATCH_KEYS = ("ob", "ac", "atarg", "vtarg", "oldpdparam", "oldvpred")
-MPI_UPDATES = ("auto", "allgather", "allreduce")
 
 
 class PPOUpdater:

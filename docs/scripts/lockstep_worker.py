@@ -20,11 +20,9 @@ which the worker exits.
 """
 
 import argparse
-import functools
 import os
 import sys
 import time
-from collections.abc import Callable
 
 BARE_BLOCK = 2048  # bare-environment steps per block (one Hopper iteration's worth)
 
@@ -76,15 +74,9 @@ def run_ours(args: argparse.Namespace, flags: list[str], lock: Lockstep) -> None
     cli.import_tensorflow(flags)  # as run.py starts; then the learner, so all imports come before ``ready``
     import baselines_tf2.ppo.pposgd  # noqa: F401, PLC0415
 
-    learn_fn = cli._learn_fn  # the CLI's own learner, with the lockstep callback added
-
-    def with_callback(alg: str) -> Callable:
-        return functools.partial(learn_fn(alg), callback=lambda info: lock.block_done(info.timesteps))
-
-    cli._learn_fn = with_callback
     lock.ready(os.path.dirname(os.path.abspath(cli.__file__)))
     argv = ["--alg", "ppo", "--env", args.env, "--num_timesteps", str(args.num_timesteps), "--progress", "false"]
-    code = cli.main([*argv, *flags])
+    code = cli.main([*argv, *flags], callback=lambda info: lock.block_done(info.timesteps))
     if code != 0:
         sys.exit(f"lockstep_worker: run.py exited with {code}")
 
