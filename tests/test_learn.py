@@ -285,3 +285,21 @@ def test_nan_in_the_parameters_stops_with_one_line_and_keeps_the_checkpoint(monk
     assert code == 1 and err.count("\n") == 1
     assert err == "run.py: error: NaN/Inf in the loss at iteration 2; stopped without saving this state\n"
     assert checkpoint_files() == saved and "ckpt-1.index" in saved
+
+
+def _rows_without_clock(log):
+    return [{k: v for k, v in row.items() if k not in ("fps", "time_elapsed")} for row in read_progress(log)]
+
+
+@pytest.mark.parametrize("num_env", [1, 2])
+def test_resume_at_episode_boundaries_equals_the_uninterrupted_run(tmp_path, num_env):
+    """Pendulum's episodes are 200 steps: 400-step iterations end every copy's episode, so resuming is exact."""
+    kw = dict(timesteps_per_actorbatch=400, optim_epochs=2, optim_batchsize=100, num_env=num_env, seed=4,
+              progress=False, max_timesteps=1600 * num_env)  # fmt: skip
+    straight = learn("Pendulum-v1", MlpPolicy, log_path=str(tmp_path / "straight"), **kw)
+    ckpt = str(tmp_path / "ckpt")
+    learn("Pendulum-v1", MlpPolicy, **dict(kw, max_timesteps=800 * num_env), save_path=ckpt, log_path=str(tmp_path / "a"))
+    resumed = learn("Pendulum-v1", MlpPolicy, load_path=ckpt, log_path=str(tmp_path / "b"), **kw)
+    assert _rows_without_clock(tmp_path / "b") == _rows_without_clock(tmp_path / "straight")[2:]
+    for a, b in zip(straight.trainable_variables, resumed.trainable_variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -48,6 +48,8 @@ class TrainState(tf.Module):
         self.kl_beta = tf.Variable(float(kl_beta), dtype=tf.float32, trainable=False, name="kl_beta")
         # The schedules' horizon in timesteps when it is not the stop limit (0: the limits decide).
         self.schedule_timesteps = tf.Variable(0, dtype=tf.int64, trainable=False, name="schedule_timesteps")
+        # JSON list over ranks of each env copy's generator state at the start of its current episode.
+        self.env_states = tf.Variable("", dtype=tf.string, trainable=False, name="env_states")
 
 
 class Checkpointer:

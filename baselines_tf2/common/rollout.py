@@ -15,6 +15,14 @@ copy (PPO; episodes continue into the next segment), :meth:`RolloutCollector.col
 takes whole episodes until there are at least ``min_steps`` steps (the vanilla policy gradient,
 whose weights need complete episodes). Returns/lengths of finished episodes come from each copy's
 :class:`~baselines_tf2.common.monitor.Monitor` (true game scores for Atari).
+
+Exact resume: for a ``SyncVectorEnv`` the collector resets finished copies itself and remembers,
+per copy, its generator's state (``env.np_random``) just before the reset that began its current
+episode (:meth:`RolloutCollector.env_states`). A resumed run restores those states and resets each
+copy again, so a copy that was at an episode boundary starts exactly the episode the uninterrupted
+run started, and a copy stopped mid-episode restarts that episode. A copy still in its first
+(seeded) episode, other vector envs and state outside ``np_random`` (ALE's own generator of sticky
+actions) start anew.
 """
 
 from __future__ import annotations
@@ -71,6 +79,7 @@ class RolloutCollector:
         ob_dtype: dtype observations are stored in (the policy's input dtype).
         seeds: per-copy seeds for the first reset.
         reward_scaler: optional return-based reward scaling.
+        env_states: :meth:`env_states` of the run being resumed (its copies' generators; see the module docstring).
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class RolloutCollector:
         ob_dtype: np.dtype,
         seeds: list[int] | None = None,
         reward_scaler: RewardScaler | None = None,
+        env_states: list[dict | None] | None = None,
     ) -> None:
         self.env = env
         self.horizon = horizon
@@ -92,6 +102,27 @@ class RolloutCollector:
         self._envs = list(env.envs) if isinstance(env, gym.vector.SyncVectorEnv) else None
         obs, _ = env.reset(seed=seeds)
         self.obs = np.array(obs, dtype=self.ob_dtype)
+        # Per copy: its generator's state before the reset that began its current episode (None: the seeded one).
+        self._episode_rng: list[dict | None] = [None] * self.num_env
+        if self._envs is not None and env_states is not None and len(env_states) == self.num_env:
+            for i, state in enumerate(env_states):
+                if state is not None:
+                    self.obs[i] = self._reset_copy(i, state)
+
+    def env_states(self) -> list[dict | None]:
+        """What a checkpoint keeps so that a resumed run restarts each copy's current episode exactly."""
+        return list(self._episode_rng)
+
+    def _reset_copy(self, i: int, rng_state: dict | None = None) -> np.ndarray:
+        """Reset copy ``i`` (after setting its generator to ``rng_state``), remembering the generator's state before."""
+        env = self._envs[i]
+        if rng_state is not None:
+            generator = np.random.Generator(getattr(np.random, rng_state["bit_generator"])())
+            generator.bit_generator.state = rng_state
+            env.unwrapped.np_random = generator
+        self._episode_rng[i] = env.unwrapped.np_random.bit_generator.state
+        ob, _ = env.reset()
+        return np.asarray(ob, self.ob_dtype)
 
     def _step(self, actor: Actor) -> _Step:
         """One vector step from the current observations."""
@@ -137,7 +168,7 @@ class RolloutCollector:
                 final_obs[i] = np.asarray(ob, self.ob_dtype)
                 if "episode" in info:
                     episodes.append((float(info["episode"]["r"]), int(info["episode"]["l"])))
-                ob, _ = env.reset()
+                ob = self._reset_copy(i)
             next_obs[i] = ob
         return next_obs, reward, terminated, truncated, final_obs, episodes
 
@@ -179,8 +210,11 @@ class RolloutCollector:
                     finished.append((i, current[i]))
                     total += len(current[i])
                     current[i] = []
-        obs, _ = self.env.reset()
-        self.obs = np.asarray(obs, dtype=self.ob_dtype)
+        if self._envs is None:
+            obs, _ = self.env.reset()
+            self.obs = np.asarray(obs, dtype=self.ob_dtype)
+        else:
+            self.obs = np.stack([self._reset_copy(i) for i in range(self.num_env)])
         if self.reward_scaler is not None:
             self.reward_scaler.reset_returns()
         rows = [(step, i) for i, steps in finished for step in steps]

@@ -33,7 +33,7 @@ from baselines_tf2.common.logger import Logger
 from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
-from baselines_tf2.common.rollout import Segment
+from baselines_tf2.common.rollout import RolloutCollector, Segment
 from baselines_tf2.common.tf_util import configure_threads
 from baselines_tf2.config import RunConfig
 from baselines_tf2.errors import ConfigError, TrainingDivergedError, TrainingInterrupted
@@ -92,6 +92,9 @@ class TrainingRun:
             self.policy.trainable_variables, epsilon=adam_epsilon, max_grad_norm=max_grad_norm or None, comm=comm
         )
         self.state = TrainState(kl_beta=kl_beta)
+        self.gamma = gamma
+        self.collector: RolloutCollector | None = None
+        self._env_states: list | None = None  # this rank's copies' generator states from the checkpoint
         self.scaler = RewardScaler(self.n_env, gamma, comm=comm) if normalize_rewards else None
         saved = dict(policy=self.policy, optimizer=self.optimizer, state=self.state)
         if self.scaler is not None:
@@ -102,6 +105,7 @@ class TrainingRun:
             if schedule_timesteps and int(self.state.schedule_timesteps) != schedule_timesteps:
                 self.state.schedule_timesteps.assign(schedule_timesteps)  # an explicit horizon wins over the saved one
             self.rng = _restored_rng(self.state, self.rank, self.size, self.rng)
+            self._env_states = _restored_env_states(self.state, self.rank, self.size)
             if self.scaler is not None:
                 self.scaler.sync_cache()
         self.optimizer.sync()
@@ -119,6 +123,12 @@ class TrainingRun:
         self.bar = _progress_bar(cfg.progress and self.rank == 0, cfg.max_timesteps, int(self.state.timesteps))
         self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write,
                              resume_at=int(self.state.timesteps) if load_path else None)  # fmt: skip
+
+    def make_collector(self, horizon: int) -> RolloutCollector:
+        """The run's rollout collector (``horizon`` steps per copy per call); resumed runs restart their episodes exactly."""
+        self.collector = RolloutCollector(self.vec_env, horizon, self.gamma, self.policy.ob_dtype.as_numpy_dtype,
+                                          seeds=self.seeds, reward_scaler=self.scaler, env_states=self._env_states)  # fmt: skip
+        return self.collector
 
     @property
     def iteration(self) -> int:
@@ -213,8 +223,10 @@ class TrainingRun:
             folder = mpi_util.bcast_object(self._interrupt_folder() if self.rank == 0 else None, comm=self.comm)
             self.checkpointer = Checkpointer(folder, enabled=self.rank == 0, **self.saved_objects)
         states = mpi_util.allgather_object(self.rng.bit_generator.state, self.comm)
+        env_states = mpi_util.allgather_object(self.collector.env_states() if self.collector else None, self.comm)
         if self.checkpointer.manager is not None and self.iteration > self.last_saved:
             self.state.rng_states.assign(json.dumps(states))
+            self.state.env_states.assign(json.dumps(env_states))
             self.state.recent_episodes.assign(json.dumps(list(self.episodes)))
             self.checkpointer.save(self.iteration)
         self.last_saved, self.last_save_time = self.iteration, time.time()
@@ -349,6 +361,13 @@ def _restored_rng(state: TrainState, rank: int, size: int, fallback: np.random.G
     rng = np.random.default_rng()
     rng.bit_generator.state = states[rank]
     return rng
+
+
+def _restored_env_states(state: TrainState, rank: int, size: int) -> list | None:
+    """This rank's env copies' generator states from the checkpoint (``None`` if absent or the rank count changed)."""
+    text = state.env_states.numpy().decode()
+    states = json.loads(text) if text else []
+    return states[rank] if len(states) == size else None
 
 
 def _install_handlers(handler: Callable[[int, Any], None]) -> dict[int, Any]:

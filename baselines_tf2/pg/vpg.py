@@ -17,7 +17,7 @@ import numpy as np
 
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
-from baselines_tf2.common.rollout import RolloutCollector, Segment
+from baselines_tf2.common.rollout import Segment
 from baselines_tf2.common.schedules import value_at
 from baselines_tf2.common.training import (
     IterationInfo,
@@ -65,8 +65,7 @@ def learn(
     vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
     updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)
-    collector = RolloutCollector(run.vec_env, 1, gamma, run.policy.ob_dtype.as_numpy_dtype, seeds=run.seeds,
-                                 reward_scaler=run.scaler)  # fmt: skip
+    collector = run.make_collector(1)
 
     try:
         while (frac := run.fraction_left()) is not None:

@@ -36,7 +36,7 @@ from baselines_tf2.common import mpi_util
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
-from baselines_tf2.common.rollout import RolloutCollector, Segment
+from baselines_tf2.common.rollout import Segment
 from baselines_tf2.common.schedules import value_at
 from baselines_tf2.common.training import (
     IterationInfo,
@@ -91,8 +91,7 @@ def learn(
                           f"({cfg.timesteps_per_actorbatch} x {run.n_env} envs)")  # fmt: skip
     updater = PPOUpdater(run.policy, run.optimizer, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip,
                          comm=comm, loss=cfg.loss, kl_beta=run.state.kl_beta, mpi_update=cfg.mpi_update)  # fmt: skip
-    collector = RolloutCollector(run.vec_env, cfg.timesteps_per_actorbatch, cfg.gamma,
-                                 run.policy.ob_dtype.as_numpy_dtype, seeds=run.seeds, reward_scaler=run.scaler)  # fmt: skip
+    collector = run.make_collector(cfg.timesteps_per_actorbatch)
     step_size, clip_range = cfg.step_size_and_clip()
     try:
         while (frac := run.fraction_left()) is not None:
