@@ -298,7 +298,9 @@ def test_resume_at_episode_boundaries_equals_the_uninterrupted_run(tmp_path, num
               progress=False, max_timesteps=1600 * num_env)  # fmt: skip
     straight = learn("Pendulum-v1", MlpPolicy, log_path=str(tmp_path / "straight"), **kw)
     ckpt = str(tmp_path / "ckpt")
-    learn("Pendulum-v1", MlpPolicy, **dict(kw, max_timesteps=800 * num_env), save_path=ckpt, log_path=str(tmp_path / "a"))
+    learn(
+        "Pendulum-v1", MlpPolicy, **dict(kw, max_timesteps=800 * num_env), save_path=ckpt, log_path=str(tmp_path / "a")
+    )
     resumed = learn("Pendulum-v1", MlpPolicy, load_path=ckpt, log_path=str(tmp_path / "b"), **kw)
     assert _rows_without_clock(tmp_path / "b") == _rows_without_clock(tmp_path / "straight")[2:]
     for a, b in zip(straight.trainable_variables, resumed.trainable_variables, strict=True):

@@ -23,7 +23,18 @@ def test_table_and_csv_with_a_key_added_later(tmp_path, capsys):
         {"total_timesteps": "100", "eprewmean": "1.5", "approxkl": ""},
         {"total_timesteps": "200", "eprewmean": "2.5", "approxkl": "0.001234"},
     ]
-    assert any((tmp_path / "tb").iterdir())
+    events = _scalars(tmp_path / "tb")
+    assert events == {("total_timesteps", 100): 100.0, ("eprewmean", 100): 1.5, ("total_timesteps", 200): 200.0,
+                      ("eprewmean", 200): 2.5, ("approxkl", 200): pytest.approx(0.001234)}  # fmt: skip
+
+
+def _scalars(folder):
+    """``(tag, step) -> value`` of every scalar in a TensorBoard folder, read as TensorBoard reads it."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: PLC0415
+
+    acc = EventAccumulator(str(folder))
+    acc.Reload()
+    return {(tag, e.step): e.value for tag in acc.Tags()["scalars"] for e in acc.Scalars(tag)}
 
 
 def test_disabled_logger_writes_nothing(tmp_path, capsys):
