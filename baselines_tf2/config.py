@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from baselines_tf2.common.schedules import LinearAnneal, Schedule, value_at
 from baselines_tf2.errors import ConfigError
+from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
 
 __all__ = [
     "ENV_BACKENDS",

@@ -19,7 +19,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from baselines_tf2.common.monitor import Monitor
 from baselines_tf2.common.policies import CnnPolicy, MlpPolicy
-from baselines_tf2.common.schedules import LinearAnneal
+from baselines_tf2.schedules import LinearAnneal
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "traces.json"
 COLUMNS = ("total_timesteps", "eprewmean", "total_loss", "policy_loss", "value_loss", "policy_entropy", "approxkl",

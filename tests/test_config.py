@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from baselines_tf2.common.schedules import LinearAnneal
 from baselines_tf2.config import PGConfig, PolicyConfig, PPOConfig, RunConfig, split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.ppo import learn
 from baselines_tf2.ppo.defaults import ALGS, presets
+from baselines_tf2.schedules import LinearAnneal
 
 
 @pytest.mark.parametrize("cls", [RunConfig, PPOConfig, PGConfig, PolicyConfig])

@@ -5,22 +5,24 @@ costs ~6 us; at one call per environment step the former would dominate a MuJoCo
 rollout acts through an *actor*:
 
 * :class:`NumpyMlpActor` mirrors :class:`~baselines_tf2.common.policies.MlpPolicy` in NumPy (same
-  normalisation, clipping, layers and heads), from a snapshot of the weights that
-  :meth:`Actor.refresh` retakes after every update;
+  normalisation, clipping, layers and heads), from the policy's ``numpy_snapshot()`` of its weights,
+  which :meth:`Actor.refresh` retakes after every update;
 * :class:`TfActor` calls the policy's compiled forward pass once per step for all env copies
   (CNNs, where the network, not the call, is the cost).
 
 Both sample actions on the host with the action distribution's own NumPy sampler
 (:meth:`PdType.sample_numpy <baselines_tf2.common.distributions.PdType.sample_numpy>`) and one
 seeded ``Generator`` per rank, which holds all rollout randomness and is checkpointed.
-``Policy.act`` goes through the same actor, so there is one acting path.
+``Policy.act`` goes through the same actor, so there is one acting path. Each policy class builds its
+own actor (``policy.make_actor(rng)``); this module knows policies only by that interface, so it
+imports none of them.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-from baselines_tf2.common.policies import OBS_CLIP, MlpPolicy, Policy
+import numpy as np
 
 __all__ = ["Actor", "NumpyMlpActor", "TfActor", "make_actor"]
 
@@ -28,7 +30,7 @@ __all__ = ["Actor", "NumpyMlpActor", "TfActor", "make_actor"]
 class Actor:
     """Acts for a batch of observations (one per env copy) without touching TF's per-call cost."""
 
-    def __init__(self, policy: Policy, rng: np.random.Generator) -> None:
+    def __init__(self, policy: Any, rng: np.random.Generator) -> None:
         self.policy = policy
         self.pdtype = policy.pdtype
         self.rng = rng
@@ -73,26 +75,24 @@ class NumpyMlpActor(Actor):
     math, a third of the NumPy calls.
     """
 
-    policy: MlpPolicy
-
     def refresh(self) -> None:
-        pi = self.policy
-        self.mean = pi.ob_rms.mean.numpy().reshape(-1).astype(np.float32)
-        self.inv_std = (1.0 / pi.ob_rms.std.numpy().reshape(-1)).astype(np.float32)
-        vf = [(layer.w.numpy(), layer.b.numpy()) for layer in [*pi.vf_hidden, pi.vf_final]]
-        pol = [(layer.w.numpy(), layer.b.numpy()) for layer in [*pi.pol_hidden, pi.pol_head.dense]]
+        snap = self.policy.numpy_snapshot()
+        self.mean = snap["mean"].reshape(-1).astype(np.float32)
+        self.inv_std = (1.0 / snap["std"].reshape(-1)).astype(np.float32)
+        self.clip = snap["clip"]
+        vf, pol = snap["vf_layers"], snap["pol_layers"]
         self.layers = [_side_by_side(v, p, first=i == 0) for i, (v, p) in enumerate(zip(vf, pol))]
-        if pi.pol_head.logstd is not None:
+        if snap["logstd"] is not None:
             # A state-independent log-std is an output with zero weights and the log-std as bias.
             w, b = self.layers[-1]
-            logstd = pi.pol_head.logstd.numpy()
+            logstd = snap["logstd"]
             self.layers[-1] = (np.concatenate([w, np.zeros((w.shape[0], len(logstd)), np.float32)], axis=1),
                                np.concatenate([b, logstd]))  # fmt: skip
 
     def forward(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.subtract(np.asarray(obs).reshape(len(obs), -1), self.mean, dtype=np.float32)
         x *= self.inv_std
-        h = np.minimum(np.maximum(x, -OBS_CLIP, out=x), OBS_CLIP, out=x)  # np.clip's wrapper costs ~10x more
+        h = np.minimum(np.maximum(x, -self.clip, out=x), self.clip, out=x)  # np.clip's wrapper costs ~10x more
         for w, b in self.layers[:-1]:
             h = h @ w
             h += b
@@ -117,6 +117,6 @@ def _side_by_side(
     return w, np.concatenate([bv, bp])
 
 
-def make_actor(policy: Policy, rng: np.random.Generator) -> Actor:
-    """The fastest actor for ``policy``: NumPy for MLPs, one TF call per step otherwise."""
-    return NumpyMlpActor(policy, rng) if isinstance(policy, MlpPolicy) else TfActor(policy, rng)
+def make_actor(policy: Any, rng: np.random.Generator) -> Actor:
+    """The fastest actor for ``policy``, as its class builds it (NumPy for MLPs, one TF call per step otherwise)."""
+    return policy.make_actor(rng)

@@ -18,7 +18,6 @@ import numpy as np
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.rollout import Segment
-from baselines_tf2.common.schedules import value_at
 from baselines_tf2.common.training import (
     IterationInfo,
     TrainingRun,
@@ -29,6 +28,7 @@ from baselines_tf2.common.training import (
 from baselines_tf2.config import PGConfig, RunConfig, split_settings
 from baselines_tf2.pg.update import PGUpdater
 from baselines_tf2.pg.weights import episode_returns, rewards_to_go
+from baselines_tf2.schedules import value_at
 
 __all__ = ["learn"]
 

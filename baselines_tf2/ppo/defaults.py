@@ -34,9 +34,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from baselines_tf2.common.schedules import LinearAnneal
 from baselines_tf2.config import PGConfig, PolicyConfig, PPOConfig
 from baselines_tf2.errors import ConfigError
+from baselines_tf2.schedules import LinearAnneal
 
 __all__ = ["ALGS", "Preset", "preset", "presets"]
 

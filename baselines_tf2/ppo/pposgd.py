@@ -37,7 +37,6 @@ from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.rollout import Segment
-from baselines_tf2.common.schedules import value_at
 from baselines_tf2.common.training import (
     IterationInfo,
     TrainingRun,
@@ -49,6 +48,7 @@ from baselines_tf2.config import PPOConfig, RunConfig, split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.ppo.losses import adapt_kl_beta
 from baselines_tf2.ppo.update import PPOUpdater
+from baselines_tf2.schedules import value_at
 
 __all__ = ["IterationInfo", "learn", "run_epochs"]
 
