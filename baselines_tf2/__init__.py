@@ -7,3 +7,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
+
+from baselines_tf2 import _aliases
+
+_aliases.install()

@@ -164,8 +164,8 @@ def resolve_settings(args: argparse.Namespace, env_type: str) -> tuple[Any, RunC
 
 
 def _policy_fn(policy: PolicyConfig):
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
     from baselines_tf2.common.policies import CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     if policy.network == "mlp":
         return partial(MlpPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers, init=policy.init)
@@ -182,7 +182,7 @@ def _run_record(args: argparse.Namespace, env_type: str, policy: PolicyConfig) -
 
 
 def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
-    from baselines_tf2.common.checkpoint import read_run_config, resolve_checkpoint  # noqa: PLC0415
+    from baselines_tf2.train.checkpoint import read_run_config, resolve_checkpoint  # noqa: PLC0415
 
     resolve_checkpoint(load_path)
     saved = read_run_config(load_path)
@@ -197,8 +197,8 @@ def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
 
 def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> None:
     """The checks of run.py's own flags, before anything is built."""
-    from baselines_tf2.common.envs import check_env_backend, check_repeat_action_probability  # noqa: PLC0415
-    from baselines_tf2.common.export import check_export_dir  # noqa: PLC0415
+    from baselines_tf2.envs.make import check_env_backend, check_repeat_action_probability  # noqa: PLC0415
+    from baselines_tf2.tools.export import check_export_dir  # noqa: PLC0415
 
     if args.num_timesteps < 0:
         raise ConfigError(f"--num_timesteps must be >= 0, got {args.num_timesteps}")
@@ -222,9 +222,9 @@ def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> 
 
 def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) -> int:
     """Everything after parsing: check, then train and/or play and export. Returns the exit code."""
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
-    from baselines_tf2.common.checkpoint import atomic_write_json, check_save_path  # noqa: PLC0415
-    from baselines_tf2.common.envs import env_type_of, import_packages  # noqa: PLC0415
+    from baselines_tf2.envs.make import env_type_of, import_packages  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+    from baselines_tf2.train.checkpoint import atomic_write_json, check_save_path  # noqa: PLC0415
 
     import_packages(args.gym_packages)
     env_type = args.env_type or env_type_of(args.env)
@@ -257,9 +257,9 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
 def train(args: argparse.Namespace, env_type: str, algo: Any, run_cfg: RunConfig, policy_fn: Callable[..., Any],
           record: dict[str, Any], callback: Callable[..., Any] | None = None) -> Any:  # fmt: skip
     """Build this rank's training envs and run the learner; returns the trained policy."""
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
-    from baselines_tf2.common.checkpoint import atomic_write_json  # noqa: PLC0415
-    from baselines_tf2.common.envs import make_vec_env  # noqa: PLC0415
+    from baselines_tf2.envs.make import make_vec_env  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+    from baselines_tf2.train.checkpoint import atomic_write_json  # noqa: PLC0415
 
     learn = _learn_fn(args.alg)
     log_dir = os.path.join(run_cfg.log_path, "monitor") if run_cfg.log_path else None
@@ -288,8 +288,8 @@ def _learn_fn(alg: str) -> Callable[..., Any]:
 
 def _restored_policy(args: argparse.Namespace, env_type: str, policy_fn: Callable[..., Any], load_path: str) -> Any:
     """The policy of a checkpoint, for ``--num_timesteps 0`` (play or export only)."""
-    from baselines_tf2.common.checkpoint import restore  # noqa: PLC0415
-    from baselines_tf2.common.envs import make_env  # noqa: PLC0415
+    from baselines_tf2.envs.make import make_env  # noqa: PLC0415
+    from baselines_tf2.train.checkpoint import restore  # noqa: PLC0415
 
     env = make_env(args.env, train=False, env_type=env_type, repeat_action_probability=args.repeat_action_probability)
     pi = policy_fn(env.observation_space, env.action_space)
@@ -300,7 +300,7 @@ def _restored_policy(args: argparse.Namespace, env_type: str, policy_fn: Callabl
 
 def export(pi: Any, folder: str, tflite: bool) -> None:
     """Write the SavedModel (and TFLite model) and say where."""
-    from baselines_tf2.common.export import export_saved_model  # noqa: PLC0415
+    from baselines_tf2.tools.export import export_saved_model  # noqa: PLC0415
 
     export_saved_model(pi, folder, tflite=tflite)
     tflite_note = f" and {os.path.join(folder, 'model.tflite')}" if tflite else ""
@@ -309,9 +309,9 @@ def export(pi: Any, folder: str, tflite: bool) -> None:
 
 def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int) -> None:
     """Run ``--play_episodes`` deterministic episodes (recording them with ``--video``) and print their returns."""
-    from baselines_tf2.common.envs import make_env  # noqa: PLC0415
-    from baselines_tf2.common.evaluate import run_episodes  # noqa: PLC0415
-    from baselines_tf2.common.video import video_prefix  # noqa: PLC0415
+    from baselines_tf2.envs.make import make_env  # noqa: PLC0415
+    from baselines_tf2.envs.video import video_prefix  # noqa: PLC0415
+    from baselines_tf2.tools.evaluate import run_episodes  # noqa: PLC0415
 
     env = make_env(args.env, train=False, env_type=env_type, video_dir=args.video,
                    repeat_action_probability=args.repeat_action_probability)  # fmt: skip
@@ -326,7 +326,7 @@ def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int) -> None:
 
 def _threads_per_rank() -> int:
     """This rank's share of the machine's cores (the ranks on one machine split them; collective)."""
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, cores // mpi_util.local_size())
@@ -334,8 +334,8 @@ def _threads_per_rank() -> int:
 
 def _prepare_video(env_id: str, env_type: str, video_dir: str) -> None:
     """Before any env is built: an empty target, an encoder, offscreen rendering, one rendered frame."""
-    from baselines_tf2.common import video  # noqa: PLC0415
-    from baselines_tf2.common.envs import make_base_env  # noqa: PLC0415
+    from baselines_tf2.envs import video  # noqa: PLC0415
+    from baselines_tf2.envs.make import make_base_env  # noqa: PLC0415
 
     video.check_video_dir(video_dir)
     video.check_encoder()
@@ -347,7 +347,7 @@ def _prepare_video(env_id: str, env_type: str, video_dir: str) -> None:
 
 def _print_settings(args: argparse.Namespace, env_type: str, algo: Any, run_cfg: RunConfig,
                     policy: PolicyConfig) -> None:  # fmt: skip
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     layers = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "mlp" else f" ({policy.precision})"
     backend = f" ({args.env_backend})" if args.env_backend != "gymnasium" else ""
@@ -373,7 +373,7 @@ def import_tensorflow(argv: Sequence[str]) -> None:
     """
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     if not {"--debug", "--verbose"} & set(argv):
-        from baselines_tf2.common.quiet import import_tensorflow_quietly  # noqa: PLC0415
+        from baselines_tf2.tools.quiet import import_tensorflow_quietly  # noqa: PLC0415
 
         import_tensorflow_quietly()
 
@@ -386,8 +386,8 @@ def main(argv: Sequence[str] | None = None, *, callback: Callable[..., Any] | No
     except SystemExit as exc:  # argparse's own exit (help printed, or one line of error)
         return int(exc.code or 0)
     import_tensorflow(argv)
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
     from baselines_tf2.common.tf_util import configure_threads  # noqa: PLC0415 (after the quiet import)
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     if mpi_util.size() > 1:
         configure_threads(1, 1)  # one TF thread pool per rank: ranks already fill the cores
@@ -415,7 +415,7 @@ def main(argv: Sequence[str] | None = None, *, callback: Callable[..., Any] | No
 
 def _fail(code: int, message: str, debug: bool, *, collective: bool) -> int:
     """Print one line (rank 0 only for errors every rank hits), then end every rank."""
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     rank, size = mpi_util.rank(), mpi_util.size()
     if debug:
@@ -437,7 +437,7 @@ def exit_process(code: int) -> NoReturn:
     still run, the standard streams are flushed and MPI is finalised (which mpi4py would do in the
     skipped finalisation).
     """
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     atexit._run_exitfuncs()  # CPython's own at-exit runner; there is no public one
     for stream in (sys.stdout, sys.stderr):

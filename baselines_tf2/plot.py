@@ -1,7 +1,7 @@
 """``python -m baselines_tf2.plot LOGDIR...``: learning curves of one or many runs in one PNG.
 
 Each LOGDIR is a ``run.py --log_path`` folder (its ``progress.csv``, or its monitor files when it
-has no ``progress.csv``) or a CSV file; see :mod:`baselines_tf2.common.curves` for the x and y
+has no ``progress.csv``) or a CSV file; see :mod:`baselines_tf2.tools.curves` for the x and y
 axes of each source.
 
 Seeds are grouped as Baselines' ``plot_util`` and RL-Zoo's plotter do: runs whose paths differ
@@ -25,7 +25,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from baselines_tf2.common.curves import X_AXES, Curve, CurveError, load_curve
+from baselines_tf2.tools.curves import X_AXES, Curve, CurveError, load_curve
 
 __all__ = ["BANDS", "Series", "aggregate", "build_series", "group_paths", "main", "plot_runs", "smooth"]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from baselines_tf2.common.monitor import Monitor
 from baselines_tf2.common.policies import CnnPolicy, MlpPolicy
+from baselines_tf2.envs.monitor import Monitor
 from baselines_tf2.schedules import LinearAnneal
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "traces.json"
@@ -90,7 +90,7 @@ def run_case(name: str, log_dir: str, **overrides) -> dict:
     if env == "quadrant":
         env = _quadrant_env(kwargs["num_env"])
     pi = learn(env, policy, log_path=log_dir, progress=False, **kwargs)
-    from baselines_tf2.common import mpi_util  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     return trace_of(log_dir, pi) if mpi_util.rank() == 0 else {}
 

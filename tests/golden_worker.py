@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from golden_trace import run_case
 
-from baselines_tf2.common import mpi_util
+from baselines_tf2.mpi import mpi_util
 
 if __name__ == "__main__":
     log_dir, out = sys.argv[1], sys.argv[2]

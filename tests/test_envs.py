@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from baselines_tf2.common.envs import env_seeds, env_type_of, make_env, make_vec_env
-from baselines_tf2.common.monitor import read_monitor_csv
+from baselines_tf2.envs.make import env_seeds, env_type_of, make_env, make_vec_env
+from baselines_tf2.envs.monitor import read_monitor_csv
 from baselines_tf2.errors import ConfigError
 
 

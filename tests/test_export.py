@@ -13,10 +13,10 @@ from conftest import REPO
 from gymnasium import spaces
 
 from baselines_tf2.cli import main
-from baselines_tf2.common.checkpoint import restore
-from baselines_tf2.common.export import check_export_dir, export_saved_model
 from baselines_tf2.common.policies import OBS_CLIP, CnnPolicy, MlpPolicy
 from baselines_tf2.errors import ConfigError, ExportError
+from baselines_tf2.tools.export import check_export_dir, export_saved_model
+from baselines_tf2.train.checkpoint import restore
 
 OB = spaces.Box(-np.inf, np.inf, (5,), np.float64)
 IMG = spaces.Box(0, 255, (36, 36, 2), np.uint8)

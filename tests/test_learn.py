@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from baselines_tf2.common.checkpoint import TrainState, restore
-from baselines_tf2.common.monitor import Monitor, read_monitor_csv
 from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.envs.monitor import Monitor, read_monitor_csv
 from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError
 from baselines_tf2.ppo import learn
+from baselines_tf2.train.checkpoint import TrainState, restore
 
 FAST = dict(timesteps_per_actorbatch=256, optim_epochs=2, optim_batchsize=64, progress=False)
 REQUIRED_KEYS = {"total_timesteps", "eprewmean", "eplenmean", "fps", "approxkl", "clipfrac", "policy_entropy",

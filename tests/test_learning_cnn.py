@@ -7,8 +7,8 @@ import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from toy_envs import QuadrantEnv
 
-from baselines_tf2.common.monitor import Monitor
 from baselines_tf2.common.policies import CnnPolicy
+from baselines_tf2.envs.monitor import Monitor
 from baselines_tf2.ppo import learn
 
 

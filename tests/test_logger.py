@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from baselines_tf2.common.logger import Logger, format_table
 from baselines_tf2.common.schedules import LinearAnneal, lr_multiplier, value_at
+from baselines_tf2.train.logger import Logger, format_table
 
 
 def test_table_and_csv_with_a_key_added_later(tmp_path, capsys):

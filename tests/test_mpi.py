@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import REPO, run_mpi
 
-from baselines_tf2.common import mpi_util
+from baselines_tf2.mpi import mpi_util
 
 
 @pytest.mark.mpi
@@ -93,12 +93,12 @@ def test_serial_comm_behaves_like_one_rank():
     assert mpi_util.size(comm) == 1 and mpi_util.allgather_object(5, comm) == [5]
 
 
-BROKEN_MPI = "import sys; sys.modules['mpi4py'] = None\nfrom baselines_tf2.common import mpi_util\nprint(mpi_util.size(), mpi_util.MPI_AVAILABLE)"
+BROKEN_MPI = "import sys; sys.modules['mpi4py'] = None\nfrom baselines_tf2.mpi import mpi_util\nprint(mpi_util.size(), mpi_util.MPI_AVAILABLE)"
 
 
 def test_without_mpirun_mpi4py_is_not_even_imported():
     """No launcher: a one-rank job that never pays MPI_Init (~1 s), and works with mpi4py broken."""
-    check = "import sys\nfrom baselines_tf2.common import mpi_util\nprint(mpi_util.size(), 'mpi4py' in sys.modules)"
+    check = "import sys\nfrom baselines_tf2.mpi import mpi_util\nprint(mpi_util.size(), 'mpi4py' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True, env={"PATH": ""})
     assert proc.returncode == 0 and proc.stdout.split() == ["1", "False"], proc.stderr
     proc = subprocess.run(

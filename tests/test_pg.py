@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from baselines_tf2.cli import main, parse_args, resolve_settings
-from baselines_tf2.common.checkpoint import restore
-from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.errors import ConfigError
+from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.pg import learn
 from baselines_tf2.pg.weights import episode_returns, rewards_to_go
+from baselines_tf2.train.checkpoint import restore
 
 REWARDS = np.array([1.0, 2.0, 3.0, 10.0, 20.0])
 DONES = np.array([False, False, True, False, True])

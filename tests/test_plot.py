@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from baselines_tf2.common.curves import CurveError, load_curve
 from baselines_tf2.plot import aggregate, build_series, group_paths, main, smooth
+from baselines_tf2.tools.curves import CurveError, load_curve
 
 
 def write_progress(path, timesteps, eprewmean, time_elapsed=None, extra_row=False):

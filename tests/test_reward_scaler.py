@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from baselines_tf2.common.envs import make_env
 from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.running_mean_std import VAR_FLOOR
+from baselines_tf2.envs.make import make_env
 
 
 def test_scaling_follows_vecnormalize_with_per_iteration_statistics():

@@ -14,10 +14,10 @@ from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 from toy_envs import ConstantEnv
 
 from baselines_tf2.cli import main
-from baselines_tf2.common import video
-from baselines_tf2.common.evaluate import run_episodes
 from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.envs import video
 from baselines_tf2.errors import VideoError
+from baselines_tf2.tools.evaluate import run_episodes
 
 FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress", "false"]
 

@@ -1,1 +1,2 @@
-"""Pieces shared by every algorithm: distributions, policies, normalisation, MPI and its optimizer."""
+"""Maths and models shared by every algorithm: distributions, policies and their actors, layers,
+normalisers, advantages. (Modules that used to live here are importable by their old names too.)"""

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from baselines_tf2.common import mpi_util
+from baselines_tf2.mpi import mpi_util
 
 __all__ = ["RunningMeanStd", "VAR_FLOOR"]
 

@@ -17,18 +17,18 @@ import numpy as np
 
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
-from baselines_tf2.common.rollout import Segment
-from baselines_tf2.common.training import (
+from baselines_tf2.config import PGConfig, RunConfig, split_settings
+from baselines_tf2.pg.update import PGUpdater
+from baselines_tf2.pg.weights import episode_returns, rewards_to_go
+from baselines_tf2.schedules import value_at
+from baselines_tf2.train.rollout import Segment
+from baselines_tf2.train.training import (
     IterationInfo,
     TrainingRun,
     check_segment,
     checked_metrics,
     explained_variance,
 )
-from baselines_tf2.config import PGConfig, RunConfig, split_settings
-from baselines_tf2.pg.update import PGUpdater
-from baselines_tf2.pg.weights import episode_returns, rewards_to_go
-from baselines_tf2.schedules import value_at
 
 __all__ = ["learn"]
 

@@ -32,23 +32,23 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from baselines_tf2.common import mpi_util
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
-from baselines_tf2.common.rollout import Segment
-from baselines_tf2.common.training import (
+from baselines_tf2.config import PPOConfig, RunConfig, split_settings
+from baselines_tf2.errors import ConfigError
+from baselines_tf2.mpi import mpi_util
+from baselines_tf2.ppo.losses import adapt_kl_beta
+from baselines_tf2.ppo.update import PPOUpdater
+from baselines_tf2.schedules import value_at
+from baselines_tf2.train.rollout import Segment
+from baselines_tf2.train.training import (
     IterationInfo,
     TrainingRun,
     check_segment,
     checked_metrics,
     explained_variance,
 )
-from baselines_tf2.config import PPOConfig, RunConfig, split_settings
-from baselines_tf2.errors import ConfigError
-from baselines_tf2.ppo.losses import adapt_kl_beta
-from baselines_tf2.ppo.update import PPOUpdater
-from baselines_tf2.schedules import value_at
 
 __all__ = ["IterationInfo", "learn", "run_epochs"]
 
@@ -69,7 +69,7 @@ def learn(
 
     Args:
         env: a gymnasium env, a vector env (``AutoresetMode.SAME_STEP``, sub-envs wrapped in
-            :class:`~baselines_tf2.common.monitor.Monitor`), or an env id (built with ``num_env``
+            :class:`~baselines_tf2.envs.monitor.Monitor`), or an env id (built with ``num_env``
             copies per rank).
         policy_fn: ``policy_fn(ob_space, ac_space) -> Policy``, e.g. ``MlpPolicy``.
         config, run_config: a :class:`~baselines_tf2.config.PPOConfig` and a

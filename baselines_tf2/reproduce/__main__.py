@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         specs = build_grid(args.what, envs=args.envs, settings=args.settings, seeds=args.seeds, timesteps=timesteps,
                            save_interval=args.save_interval)  # fmt: skip
         if args.envs:
-            from baselines_tf2.common.envs import env_type_of  # noqa: PLC0415 (validates the ids)
+            from baselines_tf2.envs.make import env_type_of  # noqa: PLC0415 (validates the ids)
 
             for env in args.envs:
                 env_type_of(env)

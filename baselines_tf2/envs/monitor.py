@@ -28,7 +28,7 @@ class MonitorLog:
     """One env copy's episode records: the ``info["episode"]`` dicts and, optionally, the CSV file.
 
     Used by :class:`Monitor` and by vector envs that watch their copies themselves
-    (:class:`~baselines_tf2.common.ale_vector.AleVectorEnv`).
+    (:class:`~baselines_tf2.envs.ale_vector.AleVectorEnv`).
     """
 
     def __init__(self, filename: str | None = None, env_id: str | None = None) -> None:

@@ -46,7 +46,7 @@ _PACKAGES = "install libegl1 and libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa)"
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _PROBE = """
 import sys
-from baselines_tf2.common.video import preload_gl_libraries
+from baselines_tf2.envs.video import preload_gl_libraries
 preload_gl_libraries(sys.argv[1])
 import mujoco  # fails at once for an invalid MUJOCO_GL
 import tensorflow  # run.py renders with TensorFlow loaded: so does the probe

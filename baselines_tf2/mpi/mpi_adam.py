@@ -1,7 +1,7 @@
 """Adam whose gradient is averaged over MPI ranks before each step (Baselines' ``MpiAdam``).
 
 Every rank computes a flat gradient on its own data; :meth:`MpiAdam.update` all-reduces it on the
-host (through :mod:`baselines_tf2.common.mpi_util`), divides by the number of ranks, and applies
+host (through :mod:`baselines_tf2.mpi.mpi_util`), divides by the number of ranks, and applies
 one Adam step in a compiled function. The two halves are also available separately
 (:meth:`average_gradient` on the host, :meth:`apply_gradient` inside a caller's graph) so that a
 learner can fuse the step with its next gradient computation. Ranks that start from the same parameters therefore stay
@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from baselines_tf2.common import mpi_util
 from baselines_tf2.common.tf_util import get_flat, num_elements, set_from_flat
+from baselines_tf2.mpi import mpi_util
 
 __all__ = ["MpiAdam", "RanksOutOfSyncError"]
 

@@ -14,7 +14,7 @@ Two ways to collect: :meth:`RolloutCollector.collect` takes a fixed ``horizon`` 
 copy (PPO; episodes continue into the next segment), :meth:`RolloutCollector.collect_episodes`
 takes whole episodes until there are at least ``min_steps`` steps (the vanilla policy gradient,
 whose weights need complete episodes). Returns/lengths of finished episodes come from each copy's
-:class:`~baselines_tf2.common.monitor.Monitor` (true game scores for Atari).
+:class:`~baselines_tf2.envs.monitor.Monitor` (true game scores for Atari).
 
 Exact resume: for a ``SyncVectorEnv`` the collector resets finished copies itself and remembers,
 per copy, its generator's state (``env.np_random``) just before the reset that began its current

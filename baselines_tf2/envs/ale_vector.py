@@ -3,14 +3,14 @@
 ``ale_py.AtariVectorEnv`` (ale_py's port of EnvPool's Atari) steps all copies in C++ threads
 and does the DeepMind preprocessing itself: no-op reset (30), frame skip 4 with max-pooling over
 the last two frames, 84x84 grey, a 4-frame stack, FIRE on reset. :class:`AleVectorEnv` wraps it
-so the rollout sees what :func:`~baselines_tf2.common.envs.make_vec_env`'s gymnasium Atari gives:
+so the rollout sees what :func:`~baselines_tf2.envs.make.make_vec_env`'s gymnasium Atari gives:
 
 * observations channels-last ``[N, 84, 84, 4]`` uint8;
 * training rewards ``sign(r)`` (times ``reward_scale``), a lost life ends the training episode
   (``terminated``) without resetting the game, ``AutoresetMode.SAME_STEP`` with
   ``info["final_obs"]``;
 * the true game score and length of whole games in ``info["final_info"]["episode"]`` and in
-  Baselines monitor files (:class:`~baselines_tf2.common.monitor.MonitorLog`), as the ``Monitor``
+  Baselines monitor files (:class:`~baselines_tf2.envs.monitor.MonitorLog`), as the ``Monitor``
   wrapper does for gymnasium copies.
 
 The sticky-action probability, action set and frame limit come from the id's registration
@@ -33,8 +33,8 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from baselines_tf2.common.atari_wrappers import FRAME_SKIP, FRAME_STACK, NOOP_MAX, SCREEN_SIZE
-from baselines_tf2.common.monitor import MonitorLog
+from baselines_tf2.envs.atari_wrappers import FRAME_SKIP, FRAME_STACK, NOOP_MAX, SCREEN_SIZE
+from baselines_tf2.envs.monitor import MonitorLog
 from baselines_tf2.errors import ConfigError
 
 __all__ = ["AleVectorEnv"]

@@ -2,7 +2,7 @@
 
 * :func:`env_type_of` tells MuJoCo, classic control, Box2D and Atari apart from the registered
   entry point (``ALE/...-v5`` and ``...NoFrameskip-v4`` are both Atari).
-* :func:`make_env` builds one copy: a :class:`~baselines_tf2.common.monitor.Monitor` where the
+* :func:`make_env` builds one copy: a :class:`~baselines_tf2.envs.monitor.Monitor` where the
   true episode return is visible, Atari preprocessing for Atari ids, an optional constant reward
   multiplier (Baselines' ``--reward_scale``), and ``ClipAction`` for ``Box`` actions (the Gaussian
   policy's samples are unbounded; the sample, not the clipped action, is what is trained on).
@@ -30,10 +30,10 @@ from collections.abc import Callable
 import gymnasium as gym
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from baselines_tf2.common.atari_wrappers import wrap_atari
-from baselines_tf2.common.monitor import Monitor, has_monitor
-from baselines_tf2.common.video import record_video, video_prefix
 from baselines_tf2.config import ENV_BACKENDS, ENV_TYPES
+from baselines_tf2.envs.atari_wrappers import wrap_atari
+from baselines_tf2.envs.monitor import Monitor, has_monitor
+from baselines_tf2.envs.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
 
 __all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_env_backend", "check_repeat_action_probability", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
@@ -152,8 +152,8 @@ def make_env(
             recorded score is the true one).
         env_type: overrides :func:`env_type_of`.
         video_dir: record every episode there as ``<env id>-episode-<i>.mp4`` (see
-            :mod:`~baselines_tf2.common.video`; MuJoCo needs ``MUJOCO_GL``, set by
-            :func:`~baselines_tf2.common.video.select_mujoco_gl`).
+            :mod:`~baselines_tf2.envs.video`; MuJoCo needs ``MUJOCO_GL``, set by
+            :func:`~baselines_tf2.envs.video.select_mujoco_gl`).
         repeat_action_probability: Atari sticky actions (``None``: the id's default; see the module docstring).
     """
     kind = env_type or env_type_of(env_id)
@@ -205,7 +205,7 @@ def make_vec_env(
     copies with ``env.reset(seed=env_seeds(seed, rank, num_env))``. ``backend="ale_vector"``
     (Atari training only) steps the copies in ale_py's C++ vector env on ``threads`` threads
     (0: one per copy, up to the cores) instead of a gymnasium ``SyncVectorEnv``; see
-    :mod:`~baselines_tf2.common.ale_vector`. ``repeat_action_probability``: Atari sticky actions
+    :mod:`~baselines_tf2.envs.ale_vector`. ``repeat_action_probability``: Atari sticky actions
     (``None``: the id's default).
     """
     if num_env < 1:
@@ -215,7 +215,7 @@ def make_vec_env(
     check_repeat_action_probability(repeat_action_probability, env_id, kind)
     paths = [os.path.join(log_dir, f"{rank}.{i}") if log_dir else None for i in range(num_env)]
     if backend == "ale_vector":
-        from baselines_tf2.common.ale_vector import AleVectorEnv  # noqa: PLC0415
+        from baselines_tf2.envs.ale_vector import AleVectorEnv  # noqa: PLC0415
 
         return AleVectorEnv(_spec(env_id).id, num_env, num_threads=threads, monitor_files=paths,
                             reward_scale=reward_scale, repeat_action_probability=repeat_action_probability)  # fmt: skip

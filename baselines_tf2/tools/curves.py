@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from baselines_tf2.common.monitor import read_monitor_csv
+from baselines_tf2.envs.monitor import read_monitor_csv
 
 __all__ = ["X_AXES", "Curve", "CurveError", "load_curve", "monitor_files"]
 

@@ -25,18 +25,18 @@ import gymnasium as gym
 import numpy as np
 import tensorflow as tf
 
-from baselines_tf2.common import mpi_util
 from baselines_tf2.common.actors import make_actor
-from baselines_tf2.common.checkpoint import Checkpointer, TrainState, check_save_path, restore
-from baselines_tf2.common.envs import check_vec_env, env_seeds, make_vec_env, rank_seed, single_env_as_vec
-from baselines_tf2.common.logger import Logger
-from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
-from baselines_tf2.common.rollout import RolloutCollector, Segment
 from baselines_tf2.common.tf_util import configure_threads
 from baselines_tf2.config import RunConfig
+from baselines_tf2.envs.make import check_vec_env, env_seeds, make_vec_env, rank_seed, single_env_as_vec
 from baselines_tf2.errors import ConfigError, TrainingDivergedError, TrainingInterrupted
+from baselines_tf2.mpi import mpi_util
+from baselines_tf2.mpi.mpi_adam import MpiAdam
+from baselines_tf2.train.checkpoint import Checkpointer, TrainState, check_save_path, restore
+from baselines_tf2.train.logger import Logger
+from baselines_tf2.train.rollout import RolloutCollector, Segment
 
 __all__ = ["IterationInfo", "TrainingRun", "check_finite", "check_segment", "explained_variance"]
 
