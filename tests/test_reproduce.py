@@ -239,3 +239,24 @@ def test_git_commit_is_the_full_id():
 
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     assert git_commit() in (head, head + "-dirty") and len(head) == 40
+
+
+def test_figures_fill_templates_and_refuse_unknown_keys():
+    from baselines_tf2.reproduce.figures import render, replace_block, training_seconds  # noqa: PLC0415
+
+    assert training_seconds(np.array([10.0, 20.0, 5.0, 15.0])) == 35.0  # resumed once after 20 s
+    assert render("Hopper {{ fig3.Hopper.mean }} ± {{fig3.Hopper.std}}", {"fig3.Hopper.mean": "2080",
+                                                                          "fig3.Hopper.std": "161"}) == "Hopper 2080 ± 161"  # fmt: skip
+    with pytest.raises(KeyError, match=r"notes.md quotes \{\{fig3.Hoper.mean\}\}"):
+        render("{{fig3.Hoper.mean}}", {}, "notes.md")
+    text = "a\n<!-- results:begin -->\nold\n<!-- results:end -->\nb"
+    assert replace_block(text, "new") == "a\n<!-- results:begin -->\nnew\n<!-- results:end -->\nb"
+
+
+def test_report_command_names_a_figure_the_data_does_not_give(tmp_path):
+    _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed0", [1, 2], [-21.0, -20.0])
+    (tmp_path / "notes.md").write_text("Breakout ends at {{atari.Breakout.mean}}.\n")
+    out = subprocess.run([sys.executable, "-m", "baselines_tf2.reproduce", "report", "--out", str(tmp_path)], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.strip().endswith("notes.md quotes {{atari.Breakout.mean}}, which the data does not give")

@@ -75,9 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.what == "report":
-        from baselines_tf2.reproduce.report import build_report  # noqa: PLC0415
+        from baselines_tf2.reproduce.report import build_report, update_readme  # noqa: PLC0415
 
-        print(build_report(args.out))
+        try:
+            print(build_report(args.out))
+            readme = args.out.resolve().parent.parent / "README.md"  # docs/results -> the repository's README
+            if update_readme(readme, args.out):
+                print(f"updated the generated Results block of {readme}")
+        except KeyError as exc:  # a template quotes a figure the data does not give
+            parser.exit(2, f"{parser.prog}: error: {exc.args[0]}\n")
         return 0
     try:
         timesteps = None if args.timesteps is None else int(args.timesteps)

@@ -24,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from baselines_tf2.reproduce.figures import compute_figures, render, replace_block
 from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, MUJOCO_ENVS, SETTINGS
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
-__all__ = ["Run", "bootstrap_ci", "build_report", "frames_to_reach", "iqm", "load_runs", "normalised_scores"]
+__all__ = ["Run", "bootstrap_ci", "build_report", "frames_to_reach", "iqm", "load_runs", "normalised_scores",
+           "readme_block", "update_readme"]  # fmt: skip
 
 FRAME_SKIP = 4  # Atari agent steps -> emulator frames
 PONG_THRESHOLDS = (-19.0, -10.0, 10.0)
@@ -51,6 +53,7 @@ class Run:
     seed: int
     timesteps: np.ndarray
     eprewmean: np.ndarray
+    elapsed: np.ndarray | None = None  # time_elapsed per iteration (restarts at each resume)
 
     @property
     def score(self) -> float:
@@ -78,7 +81,8 @@ def load_runs(data_dir: Path) -> list[Run]:
             continue
         steps = np.array([float(r["total_timesteps"]) for r in rows])
         returns = np.array([float(r["eprewmean"]) if r["eprewmean"] else np.nan for r in rows])
-        runs.append(Run(env, setting, int(path.stem[4:]), steps, returns))
+        elapsed = np.array([float(r["time_elapsed"]) for r in rows]) if "time_elapsed" in rows[0] else None
+        runs.append(Run(env, setting, int(path.stem[4:]), steps, returns, elapsed))
     return runs
 
 
@@ -196,6 +200,12 @@ def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
     return [*lines, ""]
 
 
+def paper_table1() -> dict[str, float]:
+    """The paper's Table 1 average normalised score per setting (``reference/paper_table1.csv``)."""
+    with open(REFERENCE / "paper_table1.csv", newline="") as f:
+        return {_PAPER_NAMES[(r["variant"], r["setting"])]: float(r["avg_normalized_score"]) for r in csv.DictReader(f)}
+
+
 def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
     mujoco = [r for r in runs if not r.is_atari and r.setting in SETTINGS]
     settings = [s for s in SETTINGS if any(r.setting == s for r in mujoco)]
@@ -204,10 +214,7 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
     random = load_random_scores(data_dir)
     envs = sorted({r.env for r in mujoco})
     norm = normalised_scores(mujoco, random)
-    with open(REFERENCE / "paper_table1.csv", newline="") as f:
-        paper = {
-            _PAPER_NAMES[(r["variant"], r["setting"])]: float(r["avg_normalized_score"]) for r in csv.DictReader(f)
-        }
+    paper = paper_table1()
     lines = ["## Table 1: objectives, 1M steps", "",
              "Per task, a run's score is normalised so that the random policy scores 0 (uniform random actions, "
              "100 episodes, measured on the `-v5` tasks: `data/random_scores.csv`) and the best setting's mean over "
@@ -386,9 +393,10 @@ def build_report(out: Path) -> str:
              f"{len(runs)} runs. A run's score is the mean return of its last 100 episodes at the end of training.", ""]  # fmt: skip
     lines += _figure3(runs, out, plt) + _table1(runs, data_dir, out, plt) + _atari(runs, out, plt)
     lines += _ablation(runs, out, plt)
-    notes = out / "notes.md"  # hand-written: what was checked where results fall short, and what is still running
+    notes = out / "notes.md"  # hand-written, its numbers {{placeholders}} filled from the data (figures.py)
     if notes.exists():
-        lines += [notes.read_text().strip(), ""]
+        figures = compute_figures(runs, data_dir, normalised_scores)
+        lines += [render(notes.read_text().strip(), figures, "notes.md"), ""]
     if commits:
         counts = {c: sum(v == c for v in provenance.values()) for c in commits}
         lines += ["Code versions (git commits) that produced these runs, with their number of runs: "
@@ -399,3 +407,20 @@ def build_report(out: Path) -> str:
     text = "\n".join(lines)
     (out / "README.md").write_text(text)
     return text
+
+
+def readme_block(out: Path) -> str:
+    """``out/summary.md`` rendered from the data: what the top-level README's Results section shows."""
+    runs = load_runs(out / "data")
+    figures = compute_figures(runs, out / "data", normalised_scores)
+    return render((out / "summary.md").read_text(), figures, "summary.md")
+
+
+def update_readme(readme: Path, out: Path) -> bool:
+    """Rewrite the generated block of ``readme`` from ``out``'s data; ``False`` if it has no block or no summary."""
+    from baselines_tf2.reproduce.figures import BEGIN  # noqa: PLC0415
+
+    if not readme.exists() or not (out / "summary.md").exists() or BEGIN not in readme.read_text():
+        return False
+    readme.write_text(replace_block(readme.read_text(), readme_block(out)))
+    return True

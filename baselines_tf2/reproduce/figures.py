@@ -1,0 +1,187 @@
+"""Every number the written results quote, computed from the committed curves.
+
+``docs/results/notes.md`` and ``docs/results/summary.md`` are templates: a number appears in them
+only as ``{{key}}``, filled in by :func:`render` from :func:`compute_figures` when the report is
+rebuilt, so no quoted figure can go stale. An unknown key is an error naming it. The top-level
+README holds the rendered summary between ``<!-- results:begin -->`` and ``<!-- results:end -->``
+(rewritten by ``reproduce report``; a test fails if it no longer matches the data).
+
+Keys (``<task>`` as ``Hopper``, ``Pong``):
+
+* ``fig3.<task>.{mean,std,seeds,finals,peaks,peak_steps}`` (std: the population standard
+  deviation over seeds, NumPy's default), ``fig3.at_or_above_ppo2``, ``fig3.below_ppo2``;
+* ``table1.<setting>.{avg,seed0,runs}``, ``table1.runs``, ``table1.missing`` (runs still needed
+  for 3 seeds in every cell), ``table1.single_seed_cells``;
+* ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>}``;
+* ``ablation.<arm>.{mean,finals,seeds,frames_to_<score>}``, ``ablation.runs``;
+* ``budget.mujoco_minutes.{min,max}`` (training time of one 1M-step run, two at a time);
+* references (``reference/``): ``paper.table1.<setting>``, ``sb3.<task>.first_score`` and
+  ``sb3.<task>.first_frames`` (when rl-zoo3's SB3 run first reached that score).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+
+from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, MUJOCO_ENVS, SETTINGS
+from baselines_tf2.reproduce.random_policy import load_random_scores
+
+__all__ = ["BEGIN", "END", "compute_figures", "render", "replace_block", "training_seconds"]
+
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+FRAME_SKIP = 4
+_REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
+def training_seconds(elapsed: np.ndarray) -> float:
+    """A run's training time from its ``time_elapsed`` column, which restarts near 0 at every resume."""
+    total, previous = 0.0, 0.0
+    for value in elapsed:
+        if value < previous:  # a resumed attempt: the previous attempt ran `previous` seconds
+            total += previous
+        previous = float(value)
+    return total + previous
+
+
+def _num(x: float) -> str:
+    """A score as the tables print it: whole numbers from 100 up, one decimal below."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.1f}"
+
+
+def _frames_to(steps: np.ndarray, returns: np.ndarray, score: float) -> str:
+    hits = np.flatnonzero(np.nan_to_num(returns, nan=-np.inf) >= score)
+    return f"{steps[hits[0]] * FRAME_SKIP / 1e6:.1f}M frames" if len(hits) else "not reached"
+
+
+def compute_figures(runs: list, data_dir: Path, normalised_scores) -> dict[str, str]:
+    """``key -> formatted value`` for the runs present (see the module docstring)."""
+    figures: dict[str, str] = {}
+    _figure3(runs, figures)
+    _table1(runs, data_dir, normalised_scores, figures)
+    _atari(runs, figures)
+    _ablation(runs, figures)
+    _references(figures)
+    minutes = [training_seconds(r.elapsed) / 60 for r in runs if not r.is_atari and r.elapsed is not None]
+    if minutes:
+        figures["budget.mujoco_minutes.min"] = f"{min(minutes):.1f}"
+        figures["budget.mujoco_minutes.max"] = f"{max(minutes):.1f}"
+    return figures
+
+
+def _figure3(runs: list, figures: dict[str, str]) -> None:
+    with open(_REFERENCE / "mujoco_1m.csv", newline="") as f:
+        ppo2 = {row["task"]: float(row["baselines_ppo2_v2_6seeds"]) for row in csv.DictReader(f)}
+    above, below = [], []
+    for env in MUJOCO_ENVS:
+        chosen = sorted((r for r in runs if r.env == env and r.setting == "clip_0.2"), key=lambda r: r.seed)
+        if not chosen:
+            continue
+        task, scores = chosen[0].task, np.array([r.score for r in chosen])
+        key = f"fig3.{task}"
+        figures[f"{key}.mean"], figures[f"{key}.std"] = _num(scores.mean()), _num(scores.std())
+        figures[f"{key}.seeds"] = str(len(scores))
+        figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
+        figures[f"{key}.peaks"] = ", ".join(_num(np.nanmax(r.eprewmean)) for r in chosen)
+        figures[f"{key}.peak_steps"] = ", ".join(f"{r.timesteps[np.nanargmax(r.eprewmean)] / 1e6:.2f}M" for r in chosen)
+        if task in ppo2:
+            (above if scores.mean() >= ppo2[task] else below).append(task)
+    figures["fig3.at_or_above_ppo2"] = ", ".join(above) or "none"
+    figures["fig3.below_ppo2"] = ", ".join(below) or "none"
+
+
+def _table1(runs: list, data_dir: Path, normalised_scores, figures: dict[str, str]) -> None:
+    mujoco = [r for r in runs if not r.is_atari and r.setting in SETTINGS]
+    if not mujoco:
+        return
+    random = load_random_scores(data_dir)
+    norm, norm0 = normalised_scores(mujoco, random), normalised_scores([r for r in mujoco if r.seed == 0], random)
+    for setting in SETTINGS:
+        groups = list(norm.get(setting, {}).values())
+        if groups:
+            figures[f"table1.{setting}.avg"] = f"{np.concatenate(groups).mean():.2f}"
+            figures[f"table1.{setting}.runs"] = str(len(np.concatenate(groups)))
+        if norm0.get(setting):
+            figures[f"table1.{setting}.seed0"] = f"{np.concatenate(list(norm0[setting].values())).mean():.2f}"
+    cells = {(r.env, r.setting) for r in mujoco}
+    seeds = {(r.env, r.setting, r.seed) for r in mujoco if r.seed in (0, 1, 2)}
+    figures["table1.runs"] = str(len(mujoco))
+    figures["table1.missing"] = str(len(MUJOCO_ENVS) * len(SETTINGS) * 3 - len(seeds))
+    figures["table1.single_seed_cells"] = str(sum(1 for c in cells if sum(1 for s in seeds if s[:2] == c) == 1))
+
+
+def _atari(runs: list, figures: dict[str, str]) -> None:
+    for env in sorted({r.env for r in runs if r.is_atari and r.setting == ATARI_SETTING}):
+        chosen = sorted((r for r in runs if r.env == env and r.setting == ATARI_SETTING), key=lambda r: r.seed)
+        key, scores = f"atari.{chosen[0].task}", np.array([r.score for r in chosen])
+        figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
+        figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
+        rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in chosen if r.elapsed is not None]
+        hours = [training_seconds(r.elapsed) / 3600 for r in chosen if r.elapsed is not None]
+        if rates:
+            figures[f"{key}.steps_per_s"] = (
+                f"{min(rates):.0f}–{max(rates):.0f}" if len(rates) > 1 else f"{rates[0]:.0f}"
+            )
+            figures[f"{key}.hours"] = f"{min(hours):.1f}–{max(hours):.1f}" if len(hours) > 1 else f"{hours[0]:.1f}"
+        changes = []
+        for r in chosen:  # the 100-game mean at the end minus 2M frames (500k agent steps) earlier
+            earlier = np.flatnonzero(r.timesteps <= r.timesteps[-1] - 2e6 / FRAME_SKIP)
+            if len(earlier):
+                changes.append(r.score - r.eprewmean[earlier[-1]])
+        if changes:
+            figures[f"{key}.last2M_change"] = ", ".join(f"{c:+.1f}" for c in changes)
+        for score in (-19, -10, 10, 20, 50):
+            figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r.timesteps, r.eprewmean, score) for r in chosen)
+
+
+def _ablation(runs: list, figures: dict[str, str]) -> None:
+    chosen = [r for r in runs if r.is_atari and r.setting in ABLATION_SETTINGS]
+    figures["ablation.runs"] = str(len(chosen))
+    for arm in ABLATION_SETTINGS:
+        arm_runs = sorted((r for r in chosen if r.setting == arm), key=lambda r: r.seed)
+        if not arm_runs:
+            continue
+        scores = np.array([r.score for r in arm_runs])
+        key = f"ablation.{arm}"
+        figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
+        figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
+        for score in (-19, -10, 10):
+            figures[f"{key}.frames_to_{score}"] = ", ".join(
+                _frames_to(r.timesteps, r.eprewmean, score) for r in arm_runs
+            )
+
+
+def _references(figures: dict[str, str]) -> None:
+    from baselines_tf2.reproduce.report import paper_table1  # noqa: PLC0415 (report imports this module)
+
+    for setting, value in paper_table1().items():
+        figures[f"paper.table1.{setting}"] = f"{value:.2f}"
+    with open(_REFERENCE / "atari_10m.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row.get("sb3_rlzoo3_first_score"):
+                figures[f"sb3.{row['game']}.first_score"] = row["sb3_rlzoo3_first_score"]
+                figures[f"sb3.{row['game']}.first_frames"] = row["sb3_rlzoo3_first_score_M_frames"] + "M frames"
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+
+
+def render(template: str, figures: dict[str, str], where: str = "template") -> str:
+    """``template`` with every ``{{key}}`` replaced by its figure; an unknown key is a ``KeyError`` naming it."""
+
+    def value(match: re.Match) -> str:
+        key = match.group(1)
+        if key not in figures:
+            raise KeyError(f"{where} quotes {{{{{key}}}}}, which the data does not give")
+        return figures[key]
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def replace_block(text: str, block: str) -> str:
+    """``text`` with what lies between :data:`BEGIN` and :data:`END` replaced by ``block``."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:start] + "\n" + block.strip() + "\n" + text[end:]
