@@ -260,3 +260,14 @@ def test_report_command_names_a_figure_the_data_does_not_give(tmp_path):
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 2
     assert out.stderr.strip().endswith("notes.md quotes {{atari.Breakout.mean}}, which the data does not give")
+
+
+def test_probability_of_improvement_is_rliables():
+    from baselines_tf2.reproduce.report import probability_of_improvement  # noqa: PLC0415
+
+    x = {"A": np.array([3.0, 4.0]), "B": np.array([1.0])}
+    y = {"A": np.array([1.0, 4.0]), "B": np.array([2.0]), "C": np.array([9.0])}
+    # A: pairs (3>1, 3<4, 4>1, 4=4) -> (1 + 0 + 1 + 0.5) / 4 = 0.625; B: 0; C only in y: ignored.
+    p, lo, hi = probability_of_improvement(x, y)
+    assert p == pytest.approx(0.3125) and lo <= p <= hi
+    assert probability_of_improvement({"A": np.array([5.0])}, {"A": np.array([1.0])}) == (1.0, 1.0, 1.0)
