@@ -42,6 +42,7 @@ test: install lint
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test-slow: install
 	$(PY) -m pytest -m slow -q

@@ -29,7 +29,7 @@ setup(
         "moviepy>=1.0",  # gymnasium's RecordVideo writes MP4 with it (run.py --video)
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff==0.17.6"],
+        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -95,8 +95,9 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, title: str) ->
         if f.name in _NOT_FLAGS:
             continue
         choices = f.metadata.get("choices")
-        metavar = None if choices else {"Schedule": "X", "str | None": "PATH"}.get(f.type, f.type.upper())
-        group.add_argument(f"--{f.name}", type=_PARSERS[f.type], choices=choices, default=None, metavar=metavar,
+        kind = str(f.type)  # the annotation as written (postponed annotations)
+        metavar = None if choices else {"Schedule": "X", "str | None": "PATH"}.get(kind, kind.upper())
+        group.add_argument(f"--{f.name}", type=_PARSERS[kind], choices=choices, default=None, metavar=metavar,
                            help=f.metadata["doc"])  # fmt: skip
 
 
@@ -146,9 +147,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return build_parser(known.alg).parse_args(argv)
 
 
-def _given(args: argparse.Namespace, cls: type, skip: set[str] = frozenset()) -> dict[str, Any]:
+def _given(args: argparse.Namespace, cls: Any) -> dict[str, Any]:
     """The fields of ``cls`` that were given on the command line."""
-    names = {f.name for f in dataclasses.fields(cls)} - skip
+    names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
@@ -245,6 +246,7 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
     if args.num_timesteps > 0:
         pi = train(args, env_type, algo, run_cfg, policy_fn, record, callback)
     else:
+        assert run_cfg.load_path is not None  # _check_args requires it without training
         pi = _restored_policy(args, env_type, policy_fn, run_cfg.load_path)
     if rank == 0:
         if args.export:
@@ -280,9 +282,11 @@ def train(args: argparse.Namespace, env_type: str, algo: Any, run_cfg: RunConfig
 def _learn_fn(alg: str) -> Callable[..., Any]:
     """The learner behind ``--alg``: PPO's for ppo/ppo1/ppo2, the vanilla policy gradient's for pg."""
     if alg == "pg":
-        from baselines_tf2.pg.vpg import learn  # noqa: PLC0415
-    else:
-        from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
+        from baselines_tf2.pg.vpg import learn as learn_pg  # noqa: PLC0415
+
+        return learn_pg
+    from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
+
     return learn
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
@@ -208,8 +208,8 @@ class PPOConfig:
 
     def step_size_and_clip(self) -> tuple[Schedule, Schedule]:
         """The step size and clip range as schedules of the fraction left (PPO1's alpha folded in: one mechanism)."""
-        if self.schedule == "linear":
-            return LinearAnneal(self.optim_stepsize), LinearAnneal(self.clip_param)
+        if self.schedule == "linear":  # validate() made sure both are constants
+            return LinearAnneal(value_at(self.optim_stepsize, 1.0)), LinearAnneal(value_at(self.clip_param, 1.0))
         return self.optim_stepsize, self.clip_param
 
 
@@ -280,11 +280,8 @@ class PolicyConfig:
             )
 
 
-C = TypeVar("C")
-
-
 def split_settings(
-    settings: Mapping[str, Any], *classes_and_bases: tuple[type[C], C | None], where: str = "learn()"
+    settings: Mapping[str, Any], *classes_and_bases: tuple[Any, Any], where: str = "learn()"
 ) -> list[Any]:
     """Sort keyword settings into config objects: ``(cls, base)`` pairs -> ``replace(base or cls(), ...)``.
 

@@ -150,7 +150,7 @@ def plot_runs(series: Sequence[Series], out: str, *, x: str = "timesteps", y: st
     for s in series:
         label = s.label if s.low is None else f"{s.label} (mean of {s.runs}, {band_name})"
         (line,) = ax.plot(s.x, s.y, label=label, linewidth=1.5)
-        if s.low is not None:
+        if s.low is not None and s.high is not None:
             ax.fill_between(s.x, s.low, s.high, color=line.get_color(), alpha=0.25, linewidth=0)
     ax.set_xlabel(_X_LABELS[x])
     ax.set_ylabel(y)

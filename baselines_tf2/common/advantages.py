@@ -53,10 +53,10 @@ def gae(
         adv = adv.T
     else:
         adv = np.empty(rewards.shape, np.float64)
-        acc = np.zeros(num_env, np.float64)
+        acc_rows = np.zeros(num_env, np.float64)
         for t in range(horizon - 1, -1, -1):
-            acc = deltas[t] + decay[t] * acc
-            adv[t] = acc
+            acc_rows = deltas[t] + decay[t] * acc_rows
+            adv[t] = acc_rows
     return adv.astype(np.float32), (adv + vpreds).astype(np.float32)
 
 

@@ -20,6 +20,8 @@ All methods are pure TF ops, safe inside ``tf.function``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -45,7 +47,7 @@ tfd = tfp.distributions
 class Pd:
     """A batch of action distributions over one action space."""
 
-    def __init__(self, flat: tf.Tensor, dist: tfd.Distribution) -> None:
+    def __init__(self, flat: tf.Tensor, dist: Any) -> None:  # a tfp distribution
         self._flat = flat
         self.dist = dist
 

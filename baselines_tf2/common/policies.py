@@ -23,6 +23,7 @@ SB3's and CleanRL's): orthogonal weights of scale sqrt(2) in every hidden layer 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -101,9 +102,9 @@ class Policy(tf.Module):
         self.pdparam_spec = tf.TensorSpec([None, *self.pdtype.param_shape()], tf.float32)
         # The host generator behind act(); learn() replaces it with its rank's checkpointed generator.
         self.rng = np.random.default_rng()
-        self._actor = None
+        self._actor: Actor | None = None
         self._forward_fn = tf.function(self.forward, input_signature=[self.ob_spec], autograph=False)
-        self._forward_concrete = None
+        self._forward_concrete: Any = None
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Flat distribution parameters ``[batch, *param_shape]`` and ``vpred`` ``[batch]``."""
@@ -187,9 +188,10 @@ class MlpPolicy(Policy):
     ) -> None:
         check_init(init)
         super().__init__(ob_space, ac_space, tf.float32, name)
-        self.ob_rms = RunningMeanStd(shape=ob_space.shape, name="ob_rms")
+        shape = tuple(ob_space.shape or ())
+        self.ob_rms = RunningMeanStd(shape=shape, name="ob_rms")
         self.hid_size, self.num_hid_layers, self.init = hid_size, num_hid_layers, init
-        in_dim = int(np.prod(ob_space.shape))
+        in_dim = int(np.prod(shape))
         widths = [in_dim] + [hid_size] * num_hid_layers
         pairs = list(enumerate(zip(widths, widths[1:])))
         hidden = _hidden_scale(init)
@@ -204,18 +206,24 @@ class MlpPolicy(Policy):
 
     def numpy_snapshot(self) -> dict:
         """The weights and normaliser as NumPy arrays, for :class:`~baselines_tf2.common.actors.NumpyMlpActor`."""
+        rms = self._normaliser()
         return {
-            "mean": self.ob_rms.mean.numpy(),
-            "std": self.ob_rms.std.numpy(),
+            "mean": rms.mean.numpy(),
+            "std": rms.std.numpy(),
             "clip": OBS_CLIP,
             "vf_layers": [(layer.w.numpy(), layer.b.numpy()) for layer in [*self.vf_hidden, self.vf_final]],
             "pol_layers": [(layer.w.numpy(), layer.b.numpy()) for layer in [*self.pol_hidden, self.pol_head.dense]],
             "logstd": None if self.pol_head.logstd is None else self.pol_head.logstd.numpy(),
         }
 
+    def _normaliser(self) -> RunningMeanStd:
+        assert self.ob_rms is not None  # an MlpPolicy always has one
+        return self.ob_rms
+
     def normalize(self, ob: tf.Tensor) -> tf.Tensor:
         """``clip((ob - mean) / std, -5, 5)`` flattened to ``[batch, prod(ob_shape)]``."""
-        obz = tf.clip_by_value((tf.cast(ob, tf.float32) - self.ob_rms.mean) / self.ob_rms.std, -OBS_CLIP, OBS_CLIP)
+        rms = self._normaliser()
+        obz = tf.clip_by_value((tf.cast(ob, tf.float32) - rms.mean) / rms.std, -OBS_CLIP, OBS_CLIP)
         return tf.reshape(obz, [tf.shape(obz)[0], -1])
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

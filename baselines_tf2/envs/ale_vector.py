@@ -103,9 +103,10 @@ class AleVectorEnv(gym.vector.VectorEnv):
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Start new games (``seed``: one int, or one per copy; ``options["reset_mask"]``: only those copies)."""
+        seeds: Any = None
         if seed is not None:
-            seed = int(seed) if np.ndim(seed) == 0 else np.asarray(seed, np.int64)
-        obs, info = self.ale.reset(seed=seed, options=options)
+            seeds = int(seed) if isinstance(seed, (int, np.integer)) else np.asarray(seed, np.int64)
+        obs, info = self.ale.reset(seed=seeds, options=options)
         mask = np.ones(self.num_envs, bool) if not options or "reset_mask" not in options else options["reset_mask"]
         self._returns[mask] = 0.0
         self._lengths[mask] = 0

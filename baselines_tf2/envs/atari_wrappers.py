@@ -16,7 +16,7 @@ score, whole games) -> EpisodicLife -> FireReset -> sign(reward) -> 4-frame stac
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -40,23 +40,23 @@ class EpisodicLife(gym.Wrapper):
         self.lives = 0
         self.was_real_done = True
 
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.was_real_done = terminated or truncated
-        lives = self.env.unwrapped.ale.lives()
+        lives = self.env.unwrapped.ale.lives()  # type: ignore[attr-defined]
         if 0 < lives < self.lives:
             terminated = True
         self.lives = lives
         return obs, reward, terminated, truncated, info
 
-    def reset(self, **kwargs: Any) -> tuple[Any, dict]:
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         if self.was_real_done:
             obs, info = self.env.reset(**kwargs)
         else:
             obs, _, terminated, truncated, info = self.env.step(0)  # no-op to move past the lost life
             if terminated or truncated:
                 obs, info = self.env.reset(**kwargs)
-        self.lives = self.env.unwrapped.ale.lives()
+        self.lives = self.env.unwrapped.ale.lives()  # type: ignore[attr-defined]
         return obs, info
 
 
@@ -68,9 +68,10 @@ class FireReset(gym.Wrapper):
         if not needs_fire(env):
             raise ValueError("FireReset needs action 1 to be FIRE")
 
-    def reset(self, **kwargs: Any) -> tuple[Any, dict]:
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         self.env.reset(**kwargs)
-        obs = info = None
+        obs: Any = None
+        info: dict[str, Any] = {}
         for action in (1, 2):
             obs, _, terminated, truncated, info = self.env.step(action)
             if terminated or truncated:
@@ -80,7 +81,7 @@ class FireReset(gym.Wrapper):
 
 def needs_fire(env: gym.Env) -> bool:
     """True for games whose action 1 is FIRE (Baselines' FireResetEnv condition)."""
-    meanings = env.unwrapped.get_action_meanings()
+    meanings = env.unwrapped.get_action_meanings()  # type: ignore[attr-defined]
     return len(meanings) >= 3 and meanings[1] == "FIRE"
 
 
@@ -105,9 +106,10 @@ def wrap_atari(
     if needs_fire(env):
         env = FireReset(env)
     if train:
-        env = TransformReward(env, lambda r: float(np.sign(r)))
+        env = TransformReward(env, lambda r: float(np.sign(float(r))))
     env = FrameStackObservation(env, frame_stack)
     stacked = env.observation_space
+    assert isinstance(stacked, gym.spaces.Box)
     channels_last = gym.spaces.Box(
         low=np.moveaxis(stacked.low, 0, -1), high=np.moveaxis(stacked.high, 0, -1), dtype=stacked.dtype
     )

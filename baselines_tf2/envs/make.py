@@ -172,7 +172,7 @@ def make_env(
     except gym.error.DependencyNotInstalled as exc:
         raise ConfigError(f"{env_id} needs an extra package: {exc}") from None
     if reward_scale != 1.0:
-        env = gym.wrappers.TransformReward(env, lambda r: r * reward_scale)
+        env = gym.wrappers.TransformReward(env, lambda r: float(r) * reward_scale)
     if isinstance(env.action_space, gym.spaces.Box):
         env = gym.wrappers.ClipAction(env)
     return env

@@ -241,6 +241,7 @@ class PPOUpdater:
                 g, metrics = self._call("_apply_then_grad_fn")(tf.constant(avg_grad), idx)
             avg_grad = self.optimizer.average_gradient(g.numpy())
             totals += metrics.numpy()
+        assert avg_grad is not None  # perm has at least one minibatch
         self.optimizer.apply_averaged(avg_grad, stepsize)
         return dict(zip(METRIC_NAMES, (totals / len(perm)).tolist()))
 

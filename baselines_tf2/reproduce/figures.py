@@ -75,7 +75,8 @@ def compute_figures(runs: list, data_dir: Path, normalised_scores) -> dict[str, 
 def _figure3(runs: list, figures: dict[str, str]) -> None:
     with open(_REFERENCE / "mujoco_1m.csv", newline="") as f:
         ppo2 = {row["task"]: float(row["baselines_ppo2_v2_6seeds"]) for row in csv.DictReader(f)}
-    above, below = [], []
+    above: list[str] = []
+    below: list[str] = []
     for env in MUJOCO_ENVS:
         chosen = sorted((r for r in runs if r.env == env and r.setting == "clip_0.2"), key=lambda r: r.seed)
         if not chosen:

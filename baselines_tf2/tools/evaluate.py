@@ -20,7 +20,7 @@ def run_episodes(
     is reset once per episode (not after the last one, so a video recorder records no extra episode).
     """
     actor = make_actor(policy, np.random.default_rng(seed))
-    returns = []
+    returns: list[float] = []
     obs, _ = env.reset(seed=seed)
     total = 0.0
     while len(returns) < episodes:

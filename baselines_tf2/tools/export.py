@@ -111,7 +111,7 @@ def _space_info(space: spaces.Space) -> dict[str, Any]:
     elif isinstance(space, spaces.MultiDiscrete):
         info["nvec"] = np.asarray(space.nvec).tolist()
     elif isinstance(space, spaces.MultiBinary):
-        info["n"] = int(space.n) if np.isscalar(space.n) else list(space.n)
+        info["n"] = np.asarray(space.n).tolist()
     return info
 
 

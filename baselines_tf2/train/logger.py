@@ -106,6 +106,7 @@ class Logger:
             rows, mode = self._rows, "w"
         else:
             rows, mode = self._rows[-1:], "a"
+        assert self._csv_path is not None  # only called when logging to a folder
         with open(self._csv_path, mode, newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=self._keys, restval="")
             if mode == "w":
@@ -114,6 +115,7 @@ class Logger:
 
     def _keep_rows_until(self, timesteps: int) -> None:
         """Reload the rows of an earlier ``progress.csv`` logged at or before ``timesteps``."""
+        assert self._csv_path is not None  # only called when logging to a folder
         if not os.path.exists(self._csv_path):
             return
         with open(self._csv_path, newline="", encoding="utf-8") as f:

@@ -28,7 +28,7 @@ actions) start anew.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -100,21 +100,22 @@ class RolloutCollector:
         self.num_env = env.num_envs
         # SyncVectorEnv copies are stepped directly (see _env_step); SAME_STEP is checked by the learner.
         self._envs = list(env.envs) if isinstance(env, gym.vector.SyncVectorEnv) else None
-        obs, _ = env.reset(seed=seeds)
+        obs, _ = env.reset(seed=seeds)  # type: ignore[arg-type]  # vector envs take one seed per copy
         self.obs = np.array(obs, dtype=self.ob_dtype)
         # Per copy: its generator's state before the reset that began its current episode (None: the seeded one).
-        self._episode_rng: list[dict | None] = [None] * self.num_env
+        self._episode_rng: list[Any] = [None] * self.num_env
         if self._envs is not None and env_states is not None and len(env_states) == self.num_env:
             for i, state in enumerate(env_states):
                 if state is not None:
                     self.obs[i] = self._reset_copy(i, state)
 
-    def env_states(self) -> list[dict | None]:
+    def env_states(self) -> list[Any]:
         """What a checkpoint keeps so that a resumed run restarts each copy's current episode exactly."""
         return list(self._episode_rng)
 
     def _reset_copy(self, i: int, rng_state: dict | None = None) -> np.ndarray:
         """Reset copy ``i`` (after setting its generator to ``rng_state``), remembering the generator's state before."""
+        assert self._envs is not None  # only SyncVectorEnv copies are reset one by one
         env = self._envs[i]
         if rng_state is not None:
             generator = np.random.Generator(getattr(np.random, rng_state["bit_generator"])())
@@ -151,17 +152,19 @@ class RolloutCollector:
         n = self.num_env
         if self._envs is None:
             next_obs, reward, terminated, truncated, infos = self.env.step(actions)
-            final_obs = {}
+            final_obs: dict[int, np.ndarray] = {}
             if (terminated | truncated).any():
                 final_obs = {
-                    i: np.asarray(infos["final_obs"][i], self.ob_dtype) for i in np.flatnonzero(terminated | truncated)
+                    int(i): np.asarray(infos["final_obs"][i], self.ob_dtype)
+                    for i in np.flatnonzero(terminated | truncated)
                 }
             # copies: with copy=False the env reuses its buffers
             return (np.array(next_obs, self.ob_dtype), np.array(reward, np.float64), np.array(terminated, bool),
                     np.array(truncated, bool), final_obs, _finished_episodes(infos))  # fmt: skip
         next_obs = np.empty_like(self.obs)
         reward, terminated, truncated = np.empty(n), np.empty(n, bool), np.empty(n, bool)
-        final_obs, episodes = {}, []
+        final_obs = {}
+        episodes: list[tuple[float, int]] = []
         for i, env in enumerate(self._envs):
             ob, reward[i], terminated[i], truncated[i], info = env.step(actions[i])
             if terminated[i] or truncated[i]:
@@ -176,7 +179,8 @@ class RolloutCollector:
         """``horizon`` vector steps; episodes in progress continue in the next call."""
         T, N = self.horizon, self.num_env
         obs_buf = np.empty((T, N, *self.obs.shape[1:]), self.ob_dtype)
-        actions_buf = pdparams = None
+        actions_buf: np.ndarray | None = None
+        pdparams: np.ndarray | None = None
         rewards, bootstrap, vpreds = (np.empty((T, N), np.float32) for _ in range(3))
         dones = np.empty((T, N), bool)
         episodes: list[tuple[float, int]] = []
@@ -185,10 +189,12 @@ class RolloutCollector:
             if actions_buf is None:
                 actions_buf = np.empty((T, *step.actions.shape), step.actions.dtype)
                 pdparams = np.empty((T, *step.pdparams.shape), np.float32)
+            assert pdparams is not None
             obs_buf[t], actions_buf[t], vpreds[t], pdparams[t] = step.obs, step.actions, step.vpreds, step.pdparams
             rewards[t], bootstrap[t], dones[t] = step.rewards, step.bootstrap, step.dones
             episodes.extend(step.episodes)
         last_vpreds = actor.value(self.obs).astype(np.float32)
+        assert actions_buf is not None and pdparams is not None  # the horizon is at least one step
         return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, pdparams, last_vpreds, episodes)
 
     def collect_episodes(self, actor: Actor, min_steps: int) -> Segment:
@@ -219,7 +225,7 @@ class RolloutCollector:
             self.reward_scaler.reset_returns()
         rows = [(step, i) for i, steps in finished for step in steps]
 
-        def column(name: str, dtype: np.dtype | None = None) -> np.ndarray:
+        def column(name: str, dtype: Any = None) -> np.ndarray:
             values = np.stack([getattr(step, name)[i] for step, i in rows])
             return (values if dtype is None else values.astype(dtype))[:, None]
 

@@ -96,7 +96,7 @@ class TrainingRun:
         self.collector: RolloutCollector | None = None
         self._env_states: list | None = None  # this rank's copies' generator states from the checkpoint
         self.scaler = RewardScaler(self.n_env, gamma, comm=comm) if normalize_rewards else None
-        saved = dict(policy=self.policy, optimizer=self.optimizer, state=self.state)
+        saved: dict[str, Any] = dict(policy=self.policy, optimizer=self.optimizer, state=self.state)
         if self.scaler is not None:
             saved["reward_scaler"] = self.scaler
         self.state.schedule_timesteps.assign(schedule_timesteps)
