@@ -305,3 +305,15 @@ def test_resume_at_episode_boundaries_equals_the_uninterrupted_run(tmp_path, num
     assert _rows_without_clock(tmp_path / "b") == _rows_without_clock(tmp_path / "straight")[2:]
     for a, b in zip(straight.trainable_variables, resumed.trainable_variables, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_fraction_left_is_a_pure_function_of_the_counters():
+    from baselines_tf2.config import RunConfig  # noqa: PLC0415
+    from baselines_tf2.train.training import fraction_left  # noqa: PLC0415
+
+    cfg = RunConfig(max_timesteps=1000, max_iters=10)
+    assert fraction_left(cfg, 250, 0, 2, 0.0) == pytest.approx(0.75)  # the larger share used decides
+    assert fraction_left(cfg, 250, 0, 5, 0.0) == pytest.approx(0.5)
+    assert fraction_left(cfg, 1000, 0, 5, 0.0) is None and fraction_left(cfg, 0, 0, 10, 0.0) is None
+    assert fraction_left(cfg, 250, 0, 2, 0.0, schedule_timesteps=4000) == pytest.approx(0.9375)  # the horizon's
+    assert fraction_left(RunConfig(max_seconds=60.0), 0, 0, 0, 45.0) == pytest.approx(0.25)

@@ -21,14 +21,9 @@ from baselines_tf2.config import PGConfig, RunConfig, split_settings
 from baselines_tf2.pg.update import PGUpdater
 from baselines_tf2.pg.weights import episode_returns, rewards_to_go
 from baselines_tf2.schedules import value_at
+from baselines_tf2.train.checks import check_segment, checked_metrics, explained_variance
 from baselines_tf2.train.rollout import Segment
-from baselines_tf2.train.training import (
-    IterationInfo,
-    TrainingRun,
-    check_segment,
-    checked_metrics,
-    explained_variance,
-)
+from baselines_tf2.train.training import IterationInfo, TrainingRun
 
 __all__ = ["learn"]
 

@@ -41,14 +41,9 @@ from baselines_tf2.mpi import mpi_util
 from baselines_tf2.ppo.losses import adapt_kl_beta
 from baselines_tf2.ppo.update import PPOUpdater
 from baselines_tf2.schedules import value_at
+from baselines_tf2.train.checks import check_segment, checked_metrics, explained_variance
 from baselines_tf2.train.rollout import Segment
-from baselines_tf2.train.training import (
-    IterationInfo,
-    TrainingRun,
-    check_segment,
-    checked_metrics,
-    explained_variance,
-)
+from baselines_tf2.train.training import IterationInfo, TrainingRun
 
 __all__ = ["IterationInfo", "learn", "run_epochs"]
 

@@ -17,6 +17,7 @@ import os
 import tempfile
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from baselines_tf2.errors import CheckpointError, ConfigError
@@ -29,6 +30,9 @@ __all__ = [
     "read_run_config",
     "resolve_checkpoint",
     "restore",
+    "restored_env_states",
+    "restored_episodes",
+    "restored_rng",
 ]
 
 RUN_CONFIG = "run.json"
@@ -141,3 +145,26 @@ def read_run_config(path: str) -> dict | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def restored_rng(state: TrainState, rank: int, size: int, fallback: np.random.Generator) -> np.random.Generator:
+    """This rank's generator from the checkpoint (a fresh seeded one if the rank count changed)."""
+    text = state.rng_states.numpy().decode()
+    states = json.loads(text) if text else []
+    if len(states) != size:
+        return fallback
+    rng = np.random.default_rng()
+    rng.bit_generator.state = states[rank]
+    return rng
+
+
+def restored_env_states(state: TrainState, rank: int, size: int) -> list | None:
+    """This rank's env copies' generator states from the checkpoint (``None`` if absent or the rank count changed)."""
+    text = state.env_states.numpy().decode()
+    states = json.loads(text) if text else []
+    return states[rank] if len(states) == size else None
+
+
+def restored_episodes(state: TrainState) -> list[tuple[float, int]]:
+    text = state.recent_episodes.numpy().decode()
+    return [(float(r), int(n)) for r, n in json.loads(text)] if text else []

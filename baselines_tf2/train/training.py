@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,14 +30,23 @@ from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.tf_util import configure_threads
 from baselines_tf2.config import RunConfig
 from baselines_tf2.envs.make import check_vec_env, env_seeds, make_vec_env, rank_seed, single_env_as_vec
-from baselines_tf2.errors import ConfigError, TrainingDivergedError, TrainingInterrupted
+from baselines_tf2.errors import ConfigError, TrainingInterrupted
 from baselines_tf2.mpi import mpi_util
 from baselines_tf2.mpi.mpi_adam import MpiAdam
-from baselines_tf2.train.checkpoint import Checkpointer, TrainState, check_save_path, restore
+from baselines_tf2.train.checkpoint import (
+    Checkpointer,
+    TrainState,
+    check_save_path,
+    restore,
+    restored_env_states,
+    restored_episodes,
+    restored_rng,
+)
 from baselines_tf2.train.logger import Logger
-from baselines_tf2.train.rollout import RolloutCollector, Segment
+from baselines_tf2.train.rollout import RolloutCollector
+from baselines_tf2.train.signals import StopOnSignal
 
-__all__ = ["IterationInfo", "TrainingRun", "check_finite", "check_segment", "explained_variance"]
+__all__ = ["IterationInfo", "TrainingRun", "fraction_left"]
 
 PolicyFn = Callable[[gym.Space, gym.Space], Policy]
 
@@ -104,8 +112,8 @@ class TrainingRun:
             restore(load_path, **saved)
             if schedule_timesteps and int(self.state.schedule_timesteps) != schedule_timesteps:
                 self.state.schedule_timesteps.assign(schedule_timesteps)  # an explicit horizon wins over the saved one
-            self.rng = _restored_rng(self.state, self.rank, self.size, self.rng)
-            self._env_states = _restored_env_states(self.state, self.rank, self.size)
+            self.rng = restored_rng(self.state, self.rank, self.size, self.rng)
+            self._env_states = restored_env_states(self.state, self.rank, self.size)
             if self.scaler is not None:
                 self.scaler.sync_cache()
         self.optimizer.sync()
@@ -113,13 +121,13 @@ class TrainingRun:
         self.checkpointer = Checkpointer(cfg.save_path, enabled=self.rank == 0, **saved)
         self.policy.rng = self.rng  # pi.act draws from the rank's checkpointed generator too
         self.actor = make_actor(self.policy, self.rng)
-        self.episodes: deque[tuple[float, int]] = deque(_restored_episodes(self.state), maxlen=100)
+        self.episodes: deque[tuple[float, int]] = deque(restored_episodes(self.state), maxlen=100)
         self.tstart = time.time()
         self.iter_start = self.tstart
         self.last_saved = int(self.state.iters)  # a resumed run's checkpoint is already on disk
         self.last_save_time = self.tstart
-        self.signal: int | None = None
-        self._previous_handlers: dict[int, Any] | None = None  # installed when the loop starts
+        self.guard = StopOnSignal(announce=self.rank == 0)  # entered when the loop starts
+        self._guard_entered = False
         self.bar = _progress_bar(cfg.progress and self.rank == 0, cfg.max_timesteps, int(self.state.timesteps))
         self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write,
                              resume_at=int(self.state.timesteps) if load_path else None)  # fmt: skip
@@ -138,30 +146,21 @@ class TrainingRun:
     def fraction_left(self) -> float | None:
         """Share of the schedules' horizon still ahead (1 at the start), or ``None`` when a limit is reached.
 
-        The horizon is ``schedule_timesteps`` if set (kept in the checkpoint, so a resumed run
-        follows the same schedule), else the limits: the largest share of any limit used so far.
-
-        Also marks the start of an iteration for the ``fps`` figure, and on the first call routes
-        SIGINT/SIGTERM to a stop at the end of the iteration (undone by :meth:`release`).
+        See :func:`fraction_left` (collective when ``max_seconds`` is set: the ranks' mean clock
+        decides, so all stop together). Also marks the start of an iteration for the ``fps`` figure,
+        and on the first call routes SIGINT/SIGTERM to a stop at the end of the iteration (undone by
+        :meth:`release`).
         """
-        if self._previous_handlers is None:
-            self._previous_handlers = _install_handlers(self._on_signal)
-        lim, state = self.cfg, self.state
-        done = []
-        if lim.max_timesteps:
-            done.append(int(state.timesteps) / lim.max_timesteps)
-        if lim.max_episodes:
-            done.append(int(state.episodes) / lim.max_episodes)
-        if lim.max_iters:
-            done.append(int(state.iters) / lim.max_iters)
-        if lim.max_seconds:  # ranks' clocks differ: decide on their mean, so all stop together
-            elapsed = mpi_util.allreduce_mean(np.array([time.time() - self.tstart]), self.comm)[0]
-            done.append(elapsed / lim.max_seconds)
+        if not self._guard_entered:
+            self.guard.__enter__()
+            self._guard_entered = True
+        elapsed = 0.0
+        if self.cfg.max_seconds:
+            elapsed = float(mpi_util.allreduce_mean(np.array([time.time() - self.tstart]), self.comm)[0])
         self.iter_start = time.time()
-        if max(done) >= 1.0:
-            return None
-        horizon = int(state.schedule_timesteps)
-        return max(1.0 - int(state.timesteps) / horizon, 0.0) if horizon else 1.0 - max(done)
+        st = self.state
+        return fraction_left(self.cfg, int(st.timesteps), int(st.episodes), int(st.iters), elapsed,
+                             int(st.schedule_timesteps))  # fmt: skip
 
     def end_iteration(self, local_steps: int, episodes: list[tuple[float, int]], metrics: dict[str, float]) -> bool:
         """Count, log, save and call back after an iteration; ``False`` means stop.
@@ -172,13 +171,19 @@ class TrainingRun:
             metrics: rank-averaged values to log (losses, KL, ...).
         """
         self.actor.refresh()
+        # One episode gather and one packed all-reduce per iteration. A signal may reach one rank
+        # only: every rank decides on the sums, or the others would hang.
         new_episodes = [ep for eps in mpi_util.allgather_object(episodes, self.comm) for ep in eps]
-        steps = int(mpi_util.allreduce_sum(np.array([local_steps], np.float64), self.comm)[0])
+        now = time.time()
+        signum = self.guard.signal
+        local = np.array([local_steps, signum == signal.SIGINT, signum == signal.SIGTERM, now - self.last_save_time],
+                         np.float64)  # fmt: skip
+        summed_steps, sigint, sigterm, since_save = mpi_util.allreduce_sum(local, self.comm)
+        steps = int(summed_steps)
         self.episodes.extend(new_episodes)
         self.state.timesteps.assign_add(steps)
         self.state.episodes.assign_add(len(new_episodes))
         self.state.iters.assign_add(1)
-        now = time.time()
         returns, lengths = [r for r, _ in self.episodes], [n for _, n in self.episodes]
         row = {
             "iterations": self.iteration,
@@ -195,15 +200,11 @@ class TrainingRun:
         if self.bar is not None:
             self.bar.update(steps)
             self.bar.set_postfix(eprewmean=row["eprewmean"])
-        stop = (
-            self.callback is not None
-            and self.callback(IterationInfo(self.iteration, int(self.state.timesteps), self.policy, row)) is False
-        )
-        # A callback or a signal may reach one rank only; every rank decides on the sums, or the others would hang.
-        flags = np.array(
-            [stop, self.signal == signal.SIGINT, self.signal == signal.SIGTERM, now - self.last_save_time], np.float64
-        )
-        stop_any, sigint, sigterm, since_save = mpi_util.allreduce_sum(flags, self.comm)
+        stop_any = False
+        if self.callback is not None:
+            stop = self.callback(IterationInfo(self.iteration, int(self.state.timesteps), self.policy, row)) is False
+            # The callback may answer differently on different ranks: stop if any rank's says so.
+            stop_any = bool(mpi_util.allreduce_sum(np.array([float(stop)]), self.comm)[0])
         if sigint or sigterm:
             folder = self.save(interrupted=True)
             raise TrainingInterrupted(signal.SIGTERM if sigterm else signal.SIGINT, folder, self.iteration)
@@ -244,19 +245,9 @@ class TrainingRun:
             folder += time.strftime("-%Y%m%d-%H%M%S")
         return folder
 
-    def _on_signal(self, signum: int, _frame: Any) -> None:
-        if self.signal is not None:  # a second signal: stop at once
-            raise KeyboardInterrupt
-        self.signal = signum
-        if self.rank == 0:
-            sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping after this iteration and saving a checkpoint "
-                             "(Ctrl-C again to quit at once, without saving)\n")  # fmt: skip
-            sys.stderr.flush()
-
     def release(self) -> None:
         """Give the SIGINT/SIGTERM handlers back (called when training ends, however it ends)."""
-        _restore_handlers(self._previous_handlers or {})
-        self._previous_handlers = {}
+        self.guard.__exit__(None, None, None)
 
     def close(self) -> Policy:
         """Final consistency check and save; returns the trained policy."""
@@ -269,74 +260,6 @@ class TrainingRun:
             self.save()
         self.logger.close()
         return self.policy
-
-
-def check_finite(checks: dict[str, bool], iteration: int, comm: Any) -> None:
-    """Raise TrainingDivergedError on every rank if any rank failed one of ``checks`` (name -> finite)."""
-    bad = mpi_util.allreduce_sum(np.array([0.0 if ok else 1.0 for ok in checks.values()]), comm)
-    for name, count in zip(checks, bad):
-        if count:
-            raise TrainingDivergedError(
-                f"NaN/Inf in the {name} at iteration {iteration}; stopped without saving this state"
-            )
-
-
-def check_segment(seg: Segment, iteration: int, comm: Any) -> None:
-    """Raise TrainingDivergedError on every rank if any rank collected a non-finite observation, reward or value.
-
-    Called before the segment touches any state (normalisers, weights), so the last checkpoint
-    stays good; the message names what was non-finite and where (env copy, step, rank).
-    """
-    problem = _first_non_finite(seg)
-    problems = mpi_util.allgather_object(problem, comm)
-    for rank, found in enumerate(problems):
-        if found is not None:
-            where = f" on rank {rank}" if len(problems) > 1 else ""
-            raise TrainingDivergedError(f"{found} of iteration {iteration}{where}; stopped without saving this state")
-
-
-def _first_non_finite(seg: Segment) -> str | None:
-    """``"non-finite <what> (<value>) in env copy <i> at step <t>"`` for the first bad entry, else ``None``.
-
-    Observations are checked first (a NaN observation makes the values NaN too), then rewards,
-    then values (also those of final observations, used to bootstrap truncations).
-    """
-    obs = seg.obs.reshape(*seg.obs.shape[:2], -1)
-    checks = [("observations", obs), ("rewards", seg.rewards), ("values", seg.vpreds), ("values", seg.bootstrap)]
-    for what, values in checks:
-        if not np.issubdtype(values.dtype, np.floating):
-            continue
-        bad = ~np.isfinite(values)
-        if bad.any():
-            t, i = np.argwhere(bad)[0][:2]
-            value = values[t, i] if values.ndim == 2 else values[t, i][bad[t, i]][0]
-            return f"non-finite {what} ({value}) in env copy {i} at step {t}"
-    if not np.isfinite(seg.last_vpreds).all():
-        return f"non-finite values ({seg.last_vpreds[~np.isfinite(seg.last_vpreds)][0]}) after the last step"
-    return None
-
-
-def checked_metrics(local: dict[str, float], optimizer: MpiAdam, iteration: int, comm: Any) -> dict[str, float]:
-    """Rank-averaged metrics, after checking losses and parameters for NaN/Inf (collective)."""
-    values = np.array(list(local.values()), np.float64)
-    params_ok = bool(np.isfinite(optimizer.getflat()).all())
-    check_finite({"loss": bool(np.isfinite(values).all()), "parameters": params_ok}, iteration, comm)
-    return dict(zip(local, mpi_util.allreduce_mean(values, comm).tolist()))
-
-
-def explained_variance(vpred: np.ndarray, vtarg: np.ndarray, comm: Any) -> float:
-    """1 - Var[vtarg - vpred] / Var[vtarg] over all ranks' samples (NaN if vtarg is constant)."""
-    sums = mpi_util.allreduce_sum(
-        np.array(
-            [len(vtarg), vtarg.sum(), np.square(vtarg).sum(), (vtarg - vpred).sum(), np.square(vtarg - vpred).sum()],
-            np.float64,
-        ),
-        comm,
-    )
-    n = sums[0]
-    var_y = sums[2] / n - (sums[1] / n) ** 2
-    var_res = sums[4] / n - (sums[3] / n) ** 2
-    return float("nan") if var_y <= 1e-12 * max(1.0, sums[2] / n) else float(1.0 - var_res / var_y)
 
 
 def _as_vec_env(env: Any, num_env: int, rank: int, log_path: str | None) -> gym.vector.VectorEnv:
@@ -352,39 +275,21 @@ def _as_vec_env(env: Any, num_env: int, rank: int, log_path: str | None) -> gym.
     raise ConfigError(f"env must be a gymnasium Env, VectorEnv or env id, got {type(env).__name__}")
 
 
-def _restored_rng(state: TrainState, rank: int, size: int, fallback: np.random.Generator) -> np.random.Generator:
-    """This rank's generator from the checkpoint (a fresh seeded one if the rank count changed)."""
-    text = state.rng_states.numpy().decode()
-    states = json.loads(text) if text else []
-    if len(states) != size:
-        return fallback
-    rng = np.random.default_rng()
-    rng.bit_generator.state = states[rank]
-    return rng
+def fraction_left(
+    cfg: RunConfig, timesteps: int, episodes: int, iters: int, elapsed: float, schedule_timesteps: int = 0
+) -> float | None:
+    """The schedules' fraction left, or ``None`` once a stop limit is reached (pure).
 
-
-def _restored_env_states(state: TrainState, rank: int, size: int) -> list | None:
-    """This rank's env copies' generator states from the checkpoint (``None`` if absent or the rank count changed)."""
-    text = state.env_states.numpy().decode()
-    states = json.loads(text) if text else []
-    return states[rank] if len(states) == size else None
-
-
-def _install_handlers(handler: Callable[[int, Any], None]) -> dict[int, Any]:
-    """Route SIGINT and SIGTERM to ``handler``; returns the previous handlers (none off the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-
-
-def _restore_handlers(previous: dict[int, Any]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
-
-
-def _restored_episodes(state: TrainState) -> list[tuple[float, int]]:
-    text = state.recent_episodes.numpy().decode()
-    return [(float(r), int(n)) for r, n in json.loads(text)] if text else []
+    The stop decision takes the largest share used of any limit set (``cfg.max_*``, 0 = unset).
+    The fraction is ``1 - timesteps / schedule_timesteps`` (floored at 0) when a horizon is set,
+    else ``1 -`` that largest share.
+    """
+    pairs = ((timesteps, cfg.max_timesteps), (episodes, cfg.max_episodes), (iters, cfg.max_iters),
+             (elapsed, cfg.max_seconds))  # fmt: skip
+    shares = [count / limit for count, limit in pairs if limit]
+    if max(shares) >= 1.0:
+        return None
+    return max(1.0 - timesteps / schedule_timesteps, 0.0) if schedule_timesteps else 1.0 - max(shares)
 
 
 def _progress_bar(enabled: bool, total: int, initial: int):
