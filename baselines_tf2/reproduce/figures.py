@@ -24,16 +24,17 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from baselines_tf2.envs.atari_wrappers import FRAME_SKIP
 from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, MUJOCO_ENVS, SETTINGS
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
-__all__ = ["BEGIN", "END", "compute_figures", "render", "replace_block", "training_seconds"]
+__all__ = ["BEGIN", "END", "compute_figures", "frames_to_reach", "render", "replace_block", "training_seconds"]
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-FRAME_SKIP = 4
 _REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
@@ -52,9 +53,15 @@ def _num(x: float) -> str:
     return f"{x:.0f}" if abs(x) >= 100 else f"{x:.1f}"
 
 
-def _frames_to(steps: np.ndarray, returns: np.ndarray, score: float) -> str:
-    hits = np.flatnonzero(np.nan_to_num(returns, nan=-np.inf) >= score)
-    return f"{steps[hits[0]] * FRAME_SKIP / 1e6:.1f}M frames" if len(hits) else "not reached"
+def frames_to_reach(run: Any, score: float) -> float | None:
+    """Emulator frames at a run's first iteration whose ``eprewmean`` is at least ``score`` (``None``: never)."""
+    hits = np.flatnonzero(np.nan_to_num(run.eprewmean, nan=-np.inf) >= score)
+    return float(run.timesteps[hits[0]]) * FRAME_SKIP if len(hits) else None
+
+
+def _frames_to(run: Any, score: float) -> str:
+    frames = frames_to_reach(run, score)
+    return "not reached" if frames is None else f"{frames / 1e6:.1f}M frames"
 
 
 def compute_figures(runs: list, data_dir: Path, normalised_scores) -> dict[str, str]:
@@ -135,7 +142,7 @@ def _atari(runs: list, figures: dict[str, str]) -> None:
         if changes:
             figures[f"{key}.last2M_change"] = ", ".join(f"{c:+.1f}" for c in changes)
         for score in (-19, -10, 10, 20, 50):
-            figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r.timesteps, r.eprewmean, score) for r in chosen)
+            figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r, score) for r in chosen)
 
 
 def _ablation(runs: list, figures: dict[str, str]) -> None:
@@ -150,9 +157,7 @@ def _ablation(runs: list, figures: dict[str, str]) -> None:
         figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
         figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
         for score in (-19, -10, 10):
-            figures[f"{key}.frames_to_{score}"] = ", ".join(
-                _frames_to(r.timesteps, r.eprewmean, score) for r in arm_runs
-            )
+            figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r, score) for r in arm_runs)
 
 
 def _references(figures: dict[str, str]) -> None:

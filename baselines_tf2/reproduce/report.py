@@ -24,14 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from baselines_tf2.reproduce.figures import compute_figures, render, replace_block
+from baselines_tf2.envs.atari_wrappers import FRAME_SKIP  # Atari agent steps -> emulator frames
+from baselines_tf2.reproduce.figures import compute_figures, frames_to_reach, render, replace_block
 from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, MUJOCO_ENVS, SETTINGS
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
 __all__ = ["Run", "bootstrap_ci", "build_report", "frames_to_reach", "iqm", "load_runs", "normalised_scores",
            "readme_block", "update_readme"]  # fmt: skip
 
-FRAME_SKIP = 4  # Atari agent steps -> emulator frames
 PONG_THRESHOLDS = (-19.0, -10.0, 10.0)
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
@@ -353,12 +353,6 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
     fig.savefig(out / "atari.png", dpi=90)
     plt.close(fig)
     return [*lines, ""]
-
-
-def frames_to_reach(run: Run, score: float) -> float | None:
-    """Emulator frames at the first iteration whose ``eprewmean`` is at least ``score`` (``None``: never)."""
-    hits = np.flatnonzero(np.nan_to_num(run.eprewmean, nan=-np.inf) >= score)
-    return float(run.timesteps[hits[0]]) * FRAME_SKIP if len(hits) else None
 
 
 def _millions(frames: float | None) -> str:
