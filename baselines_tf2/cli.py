@@ -158,7 +158,10 @@ def resolve_settings(args: argparse.Namespace, env_type: str) -> tuple[Any, RunC
     chosen = presets(args.alg, env_type)
     algo = dataclasses.replace(chosen.algo, **_given(args, type(chosen.algo)))
     policy = dataclasses.replace(chosen.policy, **_given(args, PolicyConfig))
-    run_cfg = RunConfig(max_timesteps=args.num_timesteps, **{"num_env": chosen.num_env, **_given(args, RunConfig)})
+    # The preset's annealing horizon holds for runs no longer than it (a longer run anneals over itself).
+    horizon = chosen.schedule_timesteps if 0 < args.num_timesteps <= chosen.schedule_timesteps else 0
+    run_cfg = RunConfig(max_timesteps=args.num_timesteps,
+                        **{"num_env": chosen.num_env, "schedule_timesteps": horizon, **_given(args, RunConfig)})  # fmt: skip
     algo.validate()
     policy.validate()
     return algo, run_cfg, policy

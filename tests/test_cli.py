@@ -11,6 +11,7 @@ from conftest import REPO
 
 from baselines_tf2.cli import main, parse_args, resolve_settings
 from baselines_tf2.config import PolicyConfig, PPOConfig, RunConfig
+from baselines_tf2.envs.make import env_type_of
 from baselines_tf2.ppo.defaults import preset
 
 FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress", "false"]
@@ -79,13 +80,34 @@ def test_paper_presets():
     atari = preset("ppo", "atari")
     assert (atari["num_env"], atari["timesteps_per_actorbatch"], atari["optim_epochs"], atari["optim_batchsize"],
             atari["optim_stepsize"], atari["clip_param"], atari["vf_coef"], atari["entcoeff"], atari["schedule"],
-            atari["network"]) == (8, 128, 3, 256, 2.5e-4, 0.1, 1.0, 0.01, "linear", "cnn")  # fmt: skip
+            atari["network"]) == (8, 128, 3, 256, 2.5e-4, 0.1, 0.5, 0.01, "linear", "cnn")  # fmt: skip
+    # From the code released with the paper: c1 = 1 on a halved, clipped value loss (vf_coef 0.5 on our
+    # plain squared error), gradient norm clipped at 0.5, orthogonal init; alpha over 40M frames.
+    assert (atari["vf_clip"], atari["max_grad_norm"], atari["init"], atari["schedule_timesteps"]) == (
+        True, 0.5, "orthogonal", 10_000_000)  # fmt: skip
+    assert preset("ppo", "mujoco")["schedule_timesteps"] == 0 == preset("ppo2", "atari")["schedule_timesteps"]
     ppo2 = preset("ppo2", "mujoco")
     assert ppo2["optim_stepsize"](0.5) == pytest.approx(1.5e-4) and ppo2["max_grad_norm"] == 0.5 and ppo2["vf_clip"]
     # Baselines ppo2: vf_coef 0.5 on 0.5 * squared error; orthogonal init for mlp and cnn.
     assert ppo2["vf_coef"] == 0.25 and ppo2["init"] == "orthogonal" == preset("ppo2", "atari")["init"]
     assert preset("ppo2", "atari")["vf_coef"] == 0.25
     assert preset("ppo1", "mujoco")["schedule"] == "linear"
+
+
+@pytest.mark.parametrize(
+    ("argv", "horizon"),
+    [
+        (["--env", "ALE/Pong-v5", "--num_timesteps", "2500000"], 10_000_000),  # 10M frames on the 40M-frame alpha
+        (["--env", "ALE/Pong-v5", "--num_timesteps", "20000000"], 0),  # longer than the paper's: anneal over itself
+        (["--env", "ALE/Pong-v5", "--num_timesteps", "2500000", "--schedule_timesteps", "5000000"], 5_000_000),
+        (["--env", "ALE/Pong-v5", "--alg", "ppo2", "--num_timesteps", "2500000"], 0),
+        (["--env", "Hopper-v5", "--num_timesteps", "2500000"], 0),
+    ],
+)
+def test_the_presets_annealing_horizon(argv, horizon):
+    args = parse_args(argv)
+    _, run_cfg, _ = resolve_settings(args, env_type_of(args.env))
+    assert run_cfg.schedule_timesteps == horizon
 
 
 def test_train_save_then_play_from_the_checkpoint(tmp_path, capsys):

@@ -26,7 +26,8 @@ def test_grids_have_the_papers_shape():
     table1 = build_grid("table1")
     assert len(table1) == 77 and len(SETTINGS) == 11 and all(s.timesteps == 1_000_000 for s in table1)
     atari = build_grid("atari")
-    assert [s.env for s in atari] == ["ALE/Pong-v5", "ALE/Breakout-v5"] and atari[0].timesteps == 2_500_000
+    assert [s.env for s in atari] == ["ALE/Pong-v5", "ALE/Breakout-v5"] * 3 and atari[0].timesteps == 2_500_000
+    assert [s.seed for s in atari] == [0, 0, 1, 1, 2, 2]
     spec = next(s for s in table1 if s.setting == "adaptive_kl_0.003" and s.env == "Hopper-v5")
     assert spec.key == "Hopper-v5/adaptive_kl_0.003/seed0"
     assert spec.command()[-4:] == ["--loss", "adaptive_kl", "--kl_target", "0.003"]
@@ -154,28 +155,42 @@ def test_partial_table1_says_its_rows_are_not_comparable_yet(tmp_path):
     assert "| Clipping, ε = 0.2 | 2 | 3 | 0.83 | 0.75 |" in text  # (10/15 + 20/15 + 0.5) / 3; seed 0: (1 + 0.5) / 2
 
 
+def _resolved(flags: list[str]) -> dict:
+    """Every setting ``run.py --alg ppo --env ALE/Pong-v5 <flags>`` trains with, as one flat dict."""
+    import dataclasses  # noqa: PLC0415
+
+    from baselines_tf2.cli import parse_args, resolve_settings  # noqa: PLC0415
+
+    args = parse_args(["--alg", "ppo", "--env", "ALE/Pong-v5", "--num_timesteps", "1000000", *flags])
+    algo, run_cfg, policy = resolve_settings(args, "atari")
+    return {**dataclasses.asdict(algo), **dataclasses.asdict(run_cfg), **dataclasses.asdict(policy),
+            "repeat_action_probability": args.repeat_action_probability, "env_backend": args.env_backend}  # fmt: skip
+
+
 def test_ablation_changes_one_factor_at_a_time():
-    from baselines_tf2.reproduce.grid import ABLATION_SETTINGS  # noqa: PLC0415
+    from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTINGS, ATARI_TABLE5_SETTING  # noqa: PLC0415
 
     grid = build_grid("ablation")
     assert {s.env for s in grid} == {"ALE/Pong-v5"} and {s.seed for s in grid} == {0, 1}
     assert len(grid) == 2 * len(ABLATION_SETTINGS) and all(s.timesteps == 1_000_000 for s in grid)
     assert [s.setting for s in grid[:2]] == ["alpha_10M", "paper_code"]  # the base and the combination first
-    base = ABLATION_SETTINGS["alpha_10M"][1]
-    assert base == ["--schedule_timesteps", "2500000"]  # the first 4M frames of today's 10M-frame run
-    for name, (_, flags) in ABLATION_SETTINGS.items():
-        if name in ("alpha_10M", "paper_code", "paper_code_epochs_4", "paper_code_fast"):
-            continue
-        if name == "alpha_40M":
-            assert flags == ["--schedule_timesteps", "10000000"]
-        else:  # the base plus one flag and its value
-            assert flags[:2] == base and len(flags) == 4, name
-    combined = ABLATION_SETTINGS["paper_code"][1]
-    singles = [ABLATION_SETTINGS[n][1][2:] for n in ("init_orthogonal", "no_sticky", "vf_coef_0.5", "grad_clip_0.5",
-                                                     "vf_clip")]  # fmt: skip
-    assert combined[:2] == ["--schedule_timesteps", "10000000"]
-    assert ABLATION_SETTINGS["paper_code_fast"][1][: len(combined)] == combined
-    assert sorted(map(tuple, singles)) == sorted(tuple(combined[i : i + 2]) for i in range(2, len(combined), 2))
+    arms = {name: _resolved(flags) for name, (_, flags) in ABLATION_SETTINGS.items()}
+    base = arms["alpha_10M"]
+    # The base is the pre-ablation preset (the old `reproduce atari` runs), its alpha falling over 10M frames.
+    assert base == _resolved(ATARI_SETTINGS[ATARI_TABLE5_SETTING][1])
+    assert (base["schedule_timesteps"], base["init"], base["vf_coef"], base["vf_clip"], base["max_grad_norm"],
+            base["repeat_action_probability"], base["optim_epochs"]) == (2_500_000, "ppo1", 1.0, False, 0.0, 0.25, 3)  # fmt: skip
+    changed = {name: {k for k in base if arm[k] != base[k]} for name, arm in arms.items()}
+    singles = {"alpha_40M": "schedule_timesteps", "init_orthogonal": "init", "no_sticky": "repeat_action_probability",
+               "vf_coef_0.5": "vf_coef", "vf_coef_0.25": "vf_coef", "grad_clip_0.5": "max_grad_norm",
+               "epochs_4": "optim_epochs", "vf_clip": "vf_clip"}  # fmt: skip
+    for name, field in singles.items():
+        assert changed[name] == {field}, name
+    paper_code = {"schedule_timesteps", "init", "repeat_action_probability", "vf_coef", "vf_clip", "max_grad_norm"}
+    assert changed["paper_code"] == paper_code and changed["paper_code_epochs_4"] == paper_code | {"optim_epochs"}
+    assert changed["paper_code_fast"] == paper_code | {"precision", "env_backend"}
+    # The combination is today's `--alg ppo` preset on the paper's emulator setting: `reproduce atari`'s runs.
+    assert arms["paper_code"] == _resolved(ATARI_SETTINGS["paper_atari"][1])
 
 
 def _write_curve(out, key, steps, returns):
@@ -197,7 +212,7 @@ def test_ablation_report_frames_to_reach_and_scores(tmp_path):
     text = build_report(tmp_path)
     assert "## Atari ablation" in text and (tmp_path / "ablation.png").exists()
     assert (
-        "| alpha_10M | `--schedule_timesteps 2500000` | 2 | -18.0, -9.0 | -13.5 | 4.0M, 2.0M | –, 4.0M | –, – |" in text
+        "| alpha_10M | (the base) | 2 | -18.0, -9.0 | -13.5 | 4.0M, 2.0M | –, 4.0M | –, – |" in text
     )
     assert "| paper_code |" in text and "| 1 | 18.0 | 18.0 | 2.0M | 2.0M | 3.0M |" in text
 
@@ -212,8 +227,10 @@ def test_atari_table_lists_seeds_beside_the_10m_frame_references(tmp_path):
     steps = [1_250_000, 2_500_000]
     _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed0", steps, [-20.0, -16.25])
     _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed1", steps, [-19.0, 2.75])
+    _write_curve(tmp_path, "ALE_Pong-v5/table5_alpha_10M/seed0", steps, [-20.5, -18.5])
     text = build_report(tmp_path)
-    assert "| ALE/Pong-v5 | 2 | -6.8 | -16.2, 2.8 | 19.3 | 16 | 20.7 | 13.68 |" in text
+    assert "| ALE/Pong-v5 | `reproduce atari`: the paper's settings | 2 | -6.8 | -16.2, 2.8 | 19.3 | 16 | 20.7 | 13.68 |" in text
+    assert "| ALE/Pong-v5 | before the ablation: Table 5 as written | 1 | -18.5 | -18.5 | 19.3 |" in text
     assert (tmp_path / "atari.png").exists()
 
 

@@ -12,7 +12,8 @@ Keys (``<task>`` as ``Hopper``, ``Pong``):
   deviation over seeds, NumPy's default), ``fig3.at_or_above_ppo2``, ``fig3.below_ppo2``;
 * ``table1.<setting>.{avg,seed0,runs}``, ``table1.runs``, ``table1.missing`` (runs still needed
   for 3 seeds in every cell), ``table1.single_seed_cells``;
-* ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>}``;
+* ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>}`` (``reproduce atari``'s
+  runs), the same under ``atari_table5.<task>`` for the pre-ablation preset's runs (``table5_alpha_10M``);
 * ``ablation.<arm>.{mean,finals,seeds,frames_to_<score>}``, ``ablation.runs``;
 * ``budget.mujoco_minutes.{min,max}`` (training time of one 1M-step run, two at a time);
 * references (``reference/``): ``paper.table1.<setting>``, ``sb3.<task>.first_score`` and
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from baselines_tf2.envs.atari_wrappers import FRAME_SKIP
-from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, MUJOCO_ENVS, SETTINGS
+from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, ATARI_TABLE5_SETTING, MUJOCO_ENVS, SETTINGS
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
 __all__ = ["BEGIN", "END", "compute_figures", "frames_to_reach", "render", "replace_block", "training_seconds"]
@@ -122,27 +123,33 @@ def _table1(runs: list, data_dir: Path, normalised_scores, figures: dict[str, st
 
 
 def _atari(runs: list, figures: dict[str, str]) -> None:
-    for env in sorted({r.env for r in runs if r.is_atari and r.setting == ATARI_SETTING}):
-        chosen = sorted((r for r in runs if r.env == env and r.setting == ATARI_SETTING), key=lambda r: r.seed)
-        key, scores = f"atari.{chosen[0].task}", np.array([r.score for r in chosen])
-        figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
-        figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
-        rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in chosen if r.elapsed is not None]
-        hours = [training_seconds(r.elapsed) / 3600 for r in chosen if r.elapsed is not None]
-        if rates:
-            figures[f"{key}.steps_per_s"] = (
-                f"{min(rates):.0f}–{max(rates):.0f}" if len(rates) > 1 else f"{rates[0]:.0f}"
-            )
-            figures[f"{key}.hours"] = f"{min(hours):.1f}–{max(hours):.1f}" if len(hours) > 1 else f"{hours[0]:.1f}"
-        changes = []
-        for r in chosen:  # the 100-game mean at the end minus 2M frames (500k agent steps) earlier
-            earlier = np.flatnonzero(r.timesteps <= r.timesteps[-1] - 2e6 / FRAME_SKIP)
-            if len(earlier):
-                changes.append(r.score - r.eprewmean[earlier[-1]])
-        if changes:
-            figures[f"{key}.last2M_change"] = ", ".join(f"{c:+.1f}" for c in changes)
-        for score in (-19, -10, 10, 20, 50):
-            figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r, score) for r in chosen)
+    for setting, prefix in ((ATARI_SETTING, "atari"), (ATARI_TABLE5_SETTING, "atari_table5")):
+        for env in sorted({r.env for r in runs if r.is_atari and r.setting == setting}):
+            chosen = sorted((r for r in runs if r.env == env and r.setting == setting), key=lambda r: r.seed)
+            _atari_runs(chosen, f"{prefix}.{chosen[0].task}", figures)
+
+
+def _atari_runs(chosen: list, key: str, figures: dict[str, str]) -> None:
+    """The figures of one game's runs of one setting, under ``key``."""
+    scores = np.array([r.score for r in chosen])
+    figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
+    figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
+    rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in chosen if r.elapsed is not None]
+    hours = [training_seconds(r.elapsed) / 3600 for r in chosen if r.elapsed is not None]
+    if rates:
+        figures[f"{key}.steps_per_s"] = (
+            f"{min(rates):.0f}–{max(rates):.0f}" if len(rates) > 1 else f"{rates[0]:.0f}"
+        )
+        figures[f"{key}.hours"] = f"{min(hours):.1f}–{max(hours):.1f}" if len(hours) > 1 else f"{hours[0]:.1f}"
+    changes = []
+    for r in chosen:  # the 100-game mean at the end minus 2M frames (500k agent steps) earlier
+        earlier = np.flatnonzero(r.timesteps <= r.timesteps[-1] - 2e6 / FRAME_SKIP)
+        if len(earlier):
+            changes.append(r.score - r.eprewmean[earlier[-1]])
+    if changes:
+        figures[f"{key}.last2M_change"] = ", ".join(f"{c:+.1f}" for c in changes)
+    for score in (-19, -10, 10, 20, 50):
+        figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r, score) for r in chosen)
 
 
 def _ablation(runs: list, figures: dict[str, str]) -> None:

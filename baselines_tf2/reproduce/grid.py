@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["ABLATION_SETTINGS", "ATARI_ENVS", "EXPERIMENTS", "MUJOCO_ENVS", "SETTINGS", "RunSpec", "build_grid"]
+__all__ = [
+    "ABLATION_SETTINGS", "ATARI_ENVS", "ATARI_SETTING", "ATARI_SETTINGS", "ATARI_TABLE5_SETTING", "EXPERIMENTS",
+    "MUJOCO_ENVS", "SETTINGS", "RunSpec", "build_grid", "changed_flags",
+]  # fmt: skip
 
 MUJOCO_ENVS = (
     "HalfCheetah-v5", "Hopper-v5", "InvertedDoublePendulum-v5", "InvertedPendulum-v5", "Reacher-v5", "Swimmer-v5",
@@ -31,37 +34,62 @@ SETTINGS: dict[str, tuple[str, list[str]]] = {
     "fixed_kl_3": ("Fixed KL, β = 3", ["--loss", "fixed_kl", "--kl_beta", "3"]),
     "fixed_kl_10": ("Fixed KL, β = 10", ["--loss", "fixed_kl", "--kl_beta", "10"]),
 }
+# `reproduce atari`: the `--alg ppo` Atari preset (the paper's Table 5 with the details of the code released with
+# it, alpha over 40M frames) on the paper's emulator setting: no sticky actions, as its NoFrameskip-v4 ids.
 ATARI_SETTING = "paper_atari"
+# The preset before the ablation settled it: Table 5's values as written (c1 = 1 on the plain squared error, no
+# gradient clipping), PPO1's initialisation, v5's sticky actions, alpha over the run's own 10M frames.
+ATARI_TABLE5_SETTING = "table5_alpha_10M"
 
-# The Atari ablation (issue: why Pong learns late): 4M-frame runs, each arm today's `--alg ppo`
-# preset with one thing changed. The base follows the alpha of a 10M-frame run (what
-# `reproduce atari` ran), so its first 4M frames are that run's.
-_ALPHA_10M = ["--schedule_timesteps", "2500000"]  # agent steps: 10M frames at frame skip 4
-_ALPHA_40M = ["--schedule_timesteps", "10000000"]  # the paper's 40M-frame runs
+
+def _pinned(**changes: str) -> list[str]:
+    """run.py flags for the pre-ablation preset with ``changes``, every value given so the arm keeps its meaning."""
+    base = {"schedule_timesteps": "2500000",  # agent steps: 10M frames at frame skip 4
+            "init": "ppo1", "vf_coef": "1", "vf_clip": "false", "max_grad_norm": "0", "repeat_action_probability": "0.25"}  # fmt: skip
+    return [flag for key, value in {**base, **changes}.items() for flag in (f"--{key}", value)]
+
+
 # What the code released with the paper had beyond its Table 5: ppo2's orthogonal init and gradient
 # clipping, a value loss halved (c1 = 1 on 0.5 * squared error) and clipped (July 2017's pposgd and
-# ppo2 alike), NoFrameskip-v4 ids (no sticky actions), 40M-frame runs.
-_PAPER_CODE = [*_ALPHA_40M, "--init", "orthogonal", "--repeat_action_probability", "0", "--vf_coef", "0.5",
-               "--vf_clip", "true", "--max_grad_norm", "0.5"]  # fmt: skip
+# ppo2 alike), NoFrameskip-v4 ids (no sticky actions), 40M-frame runs: today's `--alg ppo` preset.
+_PAPER_CODE = {"schedule_timesteps": "10000000", "init": "orthogonal", "repeat_action_probability": "0",
+               "vf_coef": "0.5", "vf_clip": "true", "max_grad_norm": "0.5"}  # fmt: skip
+
+# The Atari ablation (issue: why Pong learns late): 4M-frame runs, each arm the pre-ablation preset
+# (ATARI_TABLE5_SETTING) with one thing changed, all values pinned. Its base follows the alpha of a
+# 10M-frame run (what `reproduce atari` ran then), so its first 4M frames are that run's.
 ABLATION_SETTINGS: dict[str, tuple[str, list[str]]] = {
-    "alpha_10M": ("Today's preset, alpha over 10M frames", _ALPHA_10M),
-    "paper_code": ("All of the paper's code's details, 3 epochs", _PAPER_CODE),
-    "alpha_40M": ("alpha over 40M frames", _ALPHA_40M),
-    "init_orthogonal": ("Orthogonal initialisation", [*_ALPHA_10M, "--init", "orthogonal"]),
-    "no_sticky": ("No sticky actions", [*_ALPHA_10M, "--repeat_action_probability", "0"]),
-    "vf_coef_0.5": ("c1 = 0.5 (c1 = 1 on a halved squared error)", [*_ALPHA_10M, "--vf_coef", "0.5"]),
-    "grad_clip_0.5": ("Gradient norm clipped at 0.5", [*_ALPHA_10M, "--max_grad_norm", "0.5"]),
-    "epochs_4": ("4 epochs", [*_ALPHA_10M, "--optim_epochs", "4"]),
-    "vf_clip": ("Clipped value loss", [*_ALPHA_10M, "--vf_clip", "true"]),
-    "paper_code_epochs_4": ("All of the paper's code's details, 4 epochs", [*_PAPER_CODE, "--optim_epochs", "4"]),
-    "vf_coef_0.25": ("c1 = 0.25 (ppo2's 0.5 on its halved squared error)", [*_ALPHA_10M, "--vf_coef", "0.25"]),
+    "alpha_10M": ("The pre-ablation preset, alpha over 10M frames", _pinned()),
+    "paper_code": ("All of the paper's code's details, 3 epochs", _pinned(**_PAPER_CODE)),
+    "alpha_40M": ("alpha over 40M frames", _pinned(schedule_timesteps="10000000")),
+    "init_orthogonal": ("Orthogonal initialisation", _pinned(init="orthogonal")),
+    "no_sticky": ("No sticky actions", _pinned(repeat_action_probability="0")),
+    "vf_coef_0.5": ("c1 = 0.5 (c1 = 1 on a halved squared error)", _pinned(vf_coef="0.5")),
+    "grad_clip_0.5": ("Gradient norm clipped at 0.5", _pinned(max_grad_norm="0.5")),
+    "epochs_4": ("4 epochs", [*_pinned(), "--optim_epochs", "4"]),
+    "vf_clip": ("Clipped value loss", _pinned(vf_clip="true")),
+    "paper_code_epochs_4": ("All of the paper's code's details, 4 epochs", [*_pinned(**_PAPER_CODE), "--optim_epochs", "4"]),
+    "vf_coef_0.25": ("c1 = 0.25 (ppo2's 0.5 on its halved squared error)", _pinned(vf_coef="0.25")),
     # Not a factor of the gap: whether the faster path (bfloat16 CNN, ale_py's C++ vector env) learns as the defaults do.
     "paper_code_fast": (
         "paper_code on the fast path",
-        [*_PAPER_CODE, "--precision", "bfloat16", "--env_backend", "ale_vector"],
+        [*_pinned(**_PAPER_CODE), "--precision", "bfloat16", "--env_backend", "ale_vector"],
     ),  # fmt: skip
 }
-_ALL_SETTINGS = {**SETTINGS, **ABLATION_SETTINGS, ATARI_SETTING: ("The paper's Atari settings", [])}
+
+
+def changed_flags(flags: list[str]) -> list[str]:
+    """The ``--flag value`` pairs of ``flags`` that differ from the ablation's base (what an arm changes)."""
+    base = dict(zip(_pinned()[::2], _pinned()[1::2]))
+    pairs = dict(zip(flags[::2], flags[1::2]))
+    return [item for key, value in pairs.items() if base.get(key) != value for item in (key, value)]
+
+
+ATARI_SETTINGS: dict[str, tuple[str, list[str]]] = {
+    ATARI_SETTING: ("The paper's Atari settings (Table 5 and its code)", ["--repeat_action_probability", "0"]),
+    ATARI_TABLE5_SETTING: ("Table 5 as written, PPO1's init, sticky actions, alpha over 10M frames", _pinned()),
+}
+_ALL_SETTINGS = {**SETTINGS, **ABLATION_SETTINGS, **ATARI_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -79,7 +107,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     "mujoco": Experiment(MUJOCO_ENVS, ("clip_0.2",), (0, 1, 2), 1_000_000, 25),
     "table1": Experiment(MUJOCO_ENVS, tuple(SETTINGS), (0,), 1_000_000, 25),
     # 10M frames = 2.5M agent steps at frame skip 4.
-    "atari": Experiment(ATARI_ENVS, (ATARI_SETTING,), (0,), 2_500_000, 100),
+    "atari": Experiment(ATARI_ENVS, (ATARI_SETTING,), (0, 1, 2), 2_500_000, 100),
     # 4M frames of Pong per arm.
     "ablation": Experiment(("ALE/Pong-v5",), tuple(ABLATION_SETTINGS), (0, 1), 1_000_000, 100),
 }

@@ -21,12 +21,20 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from baselines_tf2.envs.atari_wrappers import FRAME_SKIP  # Atari agent steps -> emulator frames
 from baselines_tf2.reproduce.figures import compute_figures, frames_to_reach, render, replace_block
-from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, MUJOCO_ENVS, SETTINGS
+from baselines_tf2.reproduce.grid import (
+    ABLATION_SETTINGS,
+    ATARI_SETTING,
+    ATARI_TABLE5_SETTING,
+    MUJOCO_ENVS,
+    SETTINGS,
+    changed_flags,
+)
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
 __all__ = ["Run", "bootstrap_ci", "build_report", "frames_to_reach", "iqm", "load_runs", "normalised_scores",
@@ -156,12 +164,12 @@ def _read_reference(name: str, key: str) -> dict[str, dict[str, str]]:
         return {row[key]: row for row in csv.DictReader(f)}
 
 
-def _plot_curves(ax, runs: list[Run], label: str | None = None, x_scale: float = 1.0) -> None:
+def _plot_curves(ax, runs: list[Run], label: str | None = None, x_scale: float = 1.0, **style: Any) -> None:
     """Mean curve and min-max band over ``runs`` (cut to the shortest run); x is timesteps times ``x_scale``."""
     n = min(len(r.timesteps) for r in runs)
     steps = runs[0].timesteps[:n] * x_scale
     curves = np.stack([r.eprewmean[:n] for r in runs])
-    line = ax.plot(steps, _nanmean(curves), linewidth=1.2, label=label)[0]
+    line = ax.plot(steps, _nanmean(curves), linewidth=1.2, label=label, **style)[0]
     if len(runs) > 1:
         ax.fill_between(
             steps, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.25, color=line.get_color(), linewidth=0
@@ -314,28 +322,47 @@ _ATARI_POINTS = (  # reference column -> label, marker: other implementations at
 )
 
 
+_ATARI_ROWS = (  # setting -> what the table calls it, how the plot draws it
+    (ATARI_SETTING, "`reproduce atari`: the paper's settings", {}),
+    (ATARI_TABLE5_SETTING, "before the ablation: Table 5 as written", {"linestyle": ":"}),
+)
+
+
 def _atari(runs: list[Run], out: Path, plt) -> list[str]:
-    chosen = [r for r in runs if r.is_atari and r.setting == ATARI_SETTING]
+    chosen = [r for r in runs if r.is_atari and r.setting in (ATARI_SETTING, ATARI_TABLE5_SETTING)]
     envs = sorted({r.env for r in chosen})
     if not envs:
         return []
     refs = _read_reference("atari_10m.csv", "game")
     fig, axes = plt.subplots(1, len(envs), figsize=(4 * len(envs), 3), squeeze=False)
-    lines = ["## Atari: the paper's settings (Table 5), 10M frames", "",
+    lines = ["## Atari: the paper's settings, 10M frames", "",
              "![Atari](atari.png)", "",
              "Frame budget: 10M frames (2.5M agent steps at frame skip 4), a quarter of the paper's 40M. "
-             "Gymnasium `ALE/…-v5` ids (sticky actions with probability 0.25, the v5 default; the paper used "
-             "`NoFrameskip-v4` without them), 8 actors, game score (all lives) of the last 100 episodes. "
-             "At the same 10M frames: SB3 from rl-zoo3's training monitors (DLR-RM/rl-trained-agents, "
+             f"*{ATARI_SETTING}* (`python -m baselines_tf2.reproduce atari`): the `--alg ppo` preset, the paper's "
+             "Table 5 with the details of the code released with it (orthogonal init, c1 = 1 on a halved and clipped "
+             "value loss, gradient norm clipped at 0.5, α falling over 40M frames), on `ALE/…-v5` ids with "
+             "`--repeat_action_probability 0` (no sticky actions, as the paper's `NoFrameskip-v4`). "
+             f"*{ATARI_TABLE5_SETTING}*: the preset before the ablation below (Table 5's values as written, PPO1's "
+             "init, v5's sticky actions, α over the 10M frames). 8 actors, game score (all lives) of the last 100 "
+             "episodes. At the same 10M frames: SB3 from rl-zoo3's training monitors (DLR-RM/rl-trained-agents, "
              "`ppo/<Game>NoFrameskip-v4_1`), CleanRL's `ppo_atari.py` read off its published plots (3 seeds, "
              "±2 on Pong, ±5 on Breakout); both on `NoFrameskip-v4`. Markers in the plot.", "",
-             "| game | seeds | ours (10M frames) | per seed | SB3 rl-zoo3 (10M frames) | CleanRL (10M frames) "
+             "| game | setting | seeds | ours (10M frames) | per seed | SB3 rl-zoo3 (10M frames) | CleanRL (10M frames) "
              "| paper PPO (40M frames) | Baselines ppo2 (10M steps = 40M frames) |",
-             "|---|---:|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+             "|---|---|---:|---:|---|---:|---:|---:|---:|"]  # fmt: skip
     for ax, env in zip(axes.flat, envs):
-        env_runs = sorted((r for r in chosen if r.env == env), key=lambda r: r.seed)
-        _plot_curves(ax, env_runs, "baselines_tf2", x_scale=FRAME_SKIP)
-        ref = refs.get(env_runs[0].task, {})
+        ref: dict[str, str] = {}
+        for setting, label, style in _ATARI_ROWS:
+            env_runs = sorted((r for r in chosen if r.env == env and r.setting == setting), key=lambda r: r.seed)
+            if not env_runs:
+                continue
+            _plot_curves(ax, env_runs, setting, x_scale=FRAME_SKIP, **style)
+            ref = refs.get(env_runs[0].task, {})
+            scores = np.array([r.score for r in env_runs])
+            per_seed = ", ".join(f"{x:.1f}" for x in scores)
+            points = " | ".join(ref.get(col) or "–" for col, _, _ in _ATARI_POINTS)
+            lines.append(f"| {env} | {label} | {len(scores)} | {scores.mean():.1f} | {per_seed} | {points} "
+                         f"| {ref.get('paper_ppo_40M_frames', '–')} | {ref.get('baselines_ppo2_10M_steps', '–')} |")  # fmt: skip
         if ref.get("paper_ppo_40M_frames"):
             ax.axhline(float(ref["paper_ppo_40M_frames"]), color="grey", linestyle="--", linewidth=0.9,
                        label="paper (40M frames)")  # fmt: skip
@@ -344,11 +371,6 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
                 ax.plot([10e6], [float(ref[col])], marker=marker, linestyle="none", color="grey", label=label)
         ax.set(title=env, xlabel="frames")
         ax.legend(fontsize=7)
-        scores = np.array([r.score for r in env_runs])
-        per_seed = ", ".join(f"{x:.1f}" for x in scores)
-        points = " | ".join(ref.get(col) or "–" for col, _, _ in _ATARI_POINTS)
-        lines.append(f"| {env} | {len(scores)} | {scores.mean():.1f} | {per_seed} | {points} "
-                     f"| {ref.get('paper_ppo_40M_frames', '–')} | {ref.get('baselines_ppo2_10M_steps', '–')} |")  # fmt: skip
     fig.tight_layout()
     fig.savefig(out / "atari.png", dpi=90)
     plt.close(fig)
@@ -368,9 +390,10 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
     lines = ["## Atari ablation: why Pong learns late", "",
              "![Atari ablation](ablation.png)", "",
              "`python -m baselines_tf2.reproduce ablation`: Pong (`ALE/Pong-v5`), 4M frames (1M agent steps) per run, "
-             "each arm today's `--alg ppo` Atari preset with one thing changed. The base (*alpha_10M*) lets α fall as "
-             "in a 10M-frame run (`--schedule_timesteps 2500000`), so its 4M frames are the first 4M of "
-             "`reproduce atari`'s runs. *Score*: mean game score of the last 100 games at the end; *frames to x*: "
+             "each arm the pre-ablation `--alg ppo` Atari preset (Table 5's values as written, PPO1's initialisation, "
+             "v5's sticky actions; every value pinned by the arm's flags) with one thing changed; *flags* lists the "
+             "change. The base (*alpha_10M*) lets α fall as in a 10M-frame run (`--schedule_timesteps 2500000`), so "
+             "its 4M frames are the first 4M of the `table5_alpha_10M` runs. *paper_code* is today's preset. *Score*: mean game score of the last 100 games at the end; *frames to x*: "
              "the first iteration whose 100-game mean reaches x, per seed (– never). Arms without their second seed "
              "yet show one.", "",
              f"| arm | flags | seeds | score per seed | mean | {thresholds} |",
@@ -380,8 +403,9 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
         arm_runs = sorted((r for r in chosen if r.setting == arm), key=lambda r: r.seed)
         scores = np.array([r.score for r in arm_runs])
         reach = [", ".join(_millions(frames_to_reach(r, t)) for r in arm_runs) for t in PONG_THRESHOLDS]
-        flags = " ".join(ABLATION_SETTINGS[arm][1])
-        lines.append(f"| {arm} | `{flags}` | {len(arm_runs)} | {', '.join(f'{x:.1f}' for x in scores)} "
+        change = " ".join(changed_flags(ABLATION_SETTINGS[arm][1]))
+        flags = f"`{change}`" if change else "(the base)"
+        lines.append(f"| {arm} | {flags} | {len(arm_runs)} | {', '.join(f'{x:.1f}' for x in scores)} "
                      f"| {scores.mean():.1f} | " + " | ".join(reach) + " |")  # fmt: skip
         n = min(len(r.timesteps) for r in arm_runs)
         frames = arm_runs[0].timesteps[:n] * FRAME_SKIP
