@@ -211,9 +211,7 @@ def test_ablation_report_frames_to_reach_and_scores(tmp_path):
     assert [frames_to_reach(run, t) for t in (-19, -10, 10, 19)] == [2_000_000, 2_000_000, 3_000_000, None]
     text = build_report(tmp_path)
     assert "## Atari ablation" in text and (tmp_path / "ablation.png").exists()
-    assert (
-        "| alpha_10M | (the base) | 2 | -18.0, -9.0 | -13.5 | 4.0M, 2.0M | –, 4.0M | –, – |" in text
-    )
+    assert "| alpha_10M | (the base) | 2 | -18.0, -9.0 | -13.5 | 4.0M, 2.0M | –, 4.0M | –, – |" in text
     assert "| paper_code |" in text and "| 1 | 18.0 | 18.0 | 2.0M | 2.0M | 3.0M |" in text
 
 
@@ -229,7 +227,10 @@ def test_atari_table_lists_seeds_beside_the_10m_frame_references(tmp_path):
     _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed1", steps, [-19.0, 2.75])
     _write_curve(tmp_path, "ALE_Pong-v5/table5_alpha_10M/seed0", steps, [-20.5, -18.5])
     text = build_report(tmp_path)
-    assert "| ALE/Pong-v5 | `reproduce atari`: the paper's settings | 2 | -6.8 | -16.2, 2.8 | 19.3 | 16 | 20.7 | 13.68 |" in text
+    assert (
+        "| ALE/Pong-v5 | `reproduce atari`: the paper's settings | 2 | -6.8 | -16.2, 2.8 | 19.3 | 16 | 20.7 | 13.68 |"
+        in text
+    )
     assert "| ALE/Pong-v5 | before the ablation: Table 5 as written | 1 | -18.5 | -18.5 | 19.3 |" in text
     assert (tmp_path / "atari.png").exists()
 

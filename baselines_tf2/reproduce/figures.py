@@ -137,9 +137,7 @@ def _atari_runs(chosen: list, key: str, figures: dict[str, str]) -> None:
     rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in chosen if r.elapsed is not None]
     hours = [training_seconds(r.elapsed) / 3600 for r in chosen if r.elapsed is not None]
     if rates:
-        figures[f"{key}.steps_per_s"] = (
-            f"{min(rates):.0f}–{max(rates):.0f}" if len(rates) > 1 else f"{rates[0]:.0f}"
-        )
+        figures[f"{key}.steps_per_s"] = f"{min(rates):.0f}–{max(rates):.0f}" if len(rates) > 1 else f"{rates[0]:.0f}"
         figures[f"{key}.hours"] = f"{min(hours):.1f}–{max(hours):.1f}" if len(hours) > 1 else f"{hours[0]:.1f}"
     changes = []
     for r in chosen:  # the 100-game mean at the end minus 2M frames (500k agent steps) earlier

@@ -68,7 +68,10 @@ ABLATION_SETTINGS: dict[str, tuple[str, list[str]]] = {
     "grad_clip_0.5": ("Gradient norm clipped at 0.5", _pinned(max_grad_norm="0.5")),
     "epochs_4": ("4 epochs", [*_pinned(), "--optim_epochs", "4"]),
     "vf_clip": ("Clipped value loss", _pinned(vf_clip="true")),
-    "paper_code_epochs_4": ("All of the paper's code's details, 4 epochs", [*_pinned(**_PAPER_CODE), "--optim_epochs", "4"]),
+    "paper_code_epochs_4": (
+        "All of the paper's code's details, 4 epochs",
+        [*_pinned(**_PAPER_CODE), "--optim_epochs", "4"],
+    ),
     "vf_coef_0.25": ("c1 = 0.25 (ppo2's 0.5 on its halved squared error)", _pinned(vf_coef="0.25")),
     # Not a factor of the gap: whether the faster path (bfloat16 CNN, ale_py's C++ vector env) learns as the defaults do.
     "paper_code_fast": (
