@@ -231,6 +231,12 @@ class PGConfig:
     adam_epsilon: float = _s(1e-8, "Adam's epsilon (numerical stability of the step)")
     max_grad_norm: float = _s(0.0, "clip the gradient's global norm to this (0: off)")
     normalize_rewards: bool = _s(False, "divide rewards by the running std of discounted returns")
+    desired_kl: float = _s(
+        0.0,
+        "adaptive step size (the paper's 'Vanilla PG, Adaptive', Berkeley CS294 hw4's rule): after each step, if "
+        "the batch's mean KL[pi_old || pi] exceeds 2 desired_kl the step size is divided by 1.5, below desired_kl/2 "
+        "multiplied by 1.5 (hw4: 2e-3, from a step size of 1e-3). 0: a fixed step size",
+    )
 
     def validate(self) -> None:
         """Raise ConfigError for settings the policy gradient cannot run with."""
@@ -241,6 +247,7 @@ class PGConfig:
         _unit_interval("lam", self.lam)
         _non_negative("vf_coef", self.vf_coef)
         _non_negative("max_grad_norm", self.max_grad_norm)
+        _non_negative("desired_kl", self.desired_kl)
         if not self.adam_epsilon > 0:
             raise ConfigError(f"adam_epsilon must be > 0, got {self.adam_epsilon}")
 

@@ -12,6 +12,7 @@ from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.pg import learn
+from baselines_tf2.pg.losses import adapt_stepsize
 from baselines_tf2.pg.weights import episode_returns, rewards_to_go
 from baselines_tf2.train.checkpoint import restore
 
@@ -64,8 +65,45 @@ def test_pg_runs_from_the_cli(capsys, tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [(dict(batch_size=0), "batch_size must be a positive integer"), (dict(pg_weight="advantage"), "pg_weight must be one of"),
-     (dict(optim_stepsize=-1.0), "optim_stepsize must be > 0"), (dict(gamma=2.0), r"gamma must be in \[0, 1\]")],
+     (dict(optim_stepsize=-1.0), "optim_stepsize must be > 0"), (dict(gamma=2.0), r"gamma must be in \[0, 1\]"),
+     (dict(desired_kl=-1e-3), "desired_kl must be >= 0")],
 )  # fmt: skip
 def test_invalid_settings(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         learn("CartPole-v1", MlpPolicy, max_iters=1, progress=False, **kwargs)
+
+
+def test_adapt_stepsize_is_hw4s_rule():
+    assert adapt_stepsize(1e-3, 4.1e-3, 2e-3) == pytest.approx(1e-3 / 1.5)  # KL above 2 d: smaller steps
+    assert adapt_stepsize(1e-3, 0.9e-3, 2e-3) == pytest.approx(1.5e-3)  # below d / 2: larger steps
+    assert adapt_stepsize(1e-3, 4e-3, 2e-3) == 1e-3 == adapt_stepsize(1e-3, 1e-3, 2e-3)  # the band's edges stay
+
+
+def _progress(path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_adaptive_stepsize_follows_each_steps_kl_and_resumes_exactly(tmp_path):
+    policy_fn = partial(MlpPolicy, hid_size=16, num_hid_layers=1)
+    common = dict(batch_size=300, pg_weight="gae", optim_stepsize=1e-3, desired_kl=2e-3, progress=False, seed=3)
+    learn("CartPole-v1", policy_fn, max_iters=6, log_path=str(tmp_path / "whole"), **common)
+    whole = _progress(tmp_path / "whole" / "progress.csv")
+    steps = [float(r["stepsize"]) for r in whole]
+    kls = [float(r["meankl"]) for r in whole]
+    assert steps[0] == pytest.approx(1e-3)
+    for i in range(5):
+        assert steps[i + 1] == pytest.approx(adapt_stepsize(steps[i], kls[i], 2e-3), rel=1e-6), i
+    assert len(set(np.round(steps, 12))) > 1  # the rule did act
+    # Stopped after 3 batches and resumed: the same step sizes (the factor is in the checkpoint).
+    ckpt = str(tmp_path / "ckpt")
+    learn("CartPole-v1", policy_fn, max_iters=3, save_path=ckpt, **common)
+    learn("CartPole-v1", policy_fn, max_iters=6, load_path=ckpt, log_path=str(tmp_path / "resumed"), **common)
+    resumed = [float(r["stepsize"]) for r in _progress(tmp_path / "resumed" / "progress.csv")]
+    assert resumed == pytest.approx(steps[3:], rel=1e-6)
+
+
+def test_desired_kl_flag():
+    algo, _, _ = resolve_settings(parse_args(["--alg", "pg", "--desired_kl", "2e-3"]), "mujoco")
+    assert algo.desired_kl == 2e-3
+    assert resolve_settings(parse_args(["--alg", "pg"]), "mujoco")[0].desired_kl == 0.0

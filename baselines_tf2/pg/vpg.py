@@ -3,7 +3,8 @@
 Each iteration collects whole episodes until the batch has at least ``batch_size`` steps, weights
 every step (``pg_weight``: the episode's return R(tau), the reward-to-go, or GAE advantages with a
 learned value baseline), and takes **one** Adam step on ``-mean(log pi(a|s) * w)`` with the gradient
-averaged over MPI ranks. Environments, policies, rollouts, MpiAdam, logging and checkpoints are
+averaged over MPI ranks. With ``desired_kl > 0`` the step size adapts to the KL each step caused
+(:func:`~baselines_tf2.pg.losses.adapt_stepsize`; the factor is kept in checkpoints). Environments, policies, rollouts, MpiAdam, logging and checkpoints are
 ``common/``'s, shared with PPO.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.config import PGConfig, RunConfig, split_settings
+from baselines_tf2.pg.losses import adapt_stepsize
 from baselines_tf2.pg.update import PGUpdater
 from baselines_tf2.pg.weights import episode_returns, rewards_to_go
 from baselines_tf2.schedules import value_at
@@ -72,9 +74,12 @@ def learn(
             if run.policy.ob_rms is not None:
                 run.policy.ob_rms.update(obs)
             weights, vtarg = _weights(seg, pg_weight, gamma, lam)
-            stepsize = value_at(optim_stepsize, frac)
+            stepsize = value_at(optim_stepsize, frac) * float(run.state.stepsize_mult)
             batch = {"ob": obs, "ac": seg.actions[:, 0], "weights": weights, "vtarg": vtarg}
             metrics = checked_metrics(updater.step(batch, stepsize), run.optimizer, run.iteration + 1, comm)
+            if cfg.desired_kl > 0:  # the ranks' mean KL: every rank takes the same next step size
+                mult = float(run.state.stepsize_mult)
+                run.state.stepsize_mult.assign(adapt_stepsize(mult, metrics["meankl"], cfg.desired_kl))
             if fit_value:
                 metrics["explained_variance"] = explained_variance(seg.vpreds[:, 0], vtarg, comm)
             metrics.update(stepsize=stepsize, batch_steps=seg.num_steps)

@@ -39,7 +39,7 @@ RUN_CONFIG = "run.json"
 
 
 class TrainState(tf.Module):
-    """Counters, RNG states, recent episodes and the adaptive KL coefficient: what makes a resumed run continue."""
+    """Counters, RNG states, recent episodes and the adaptive coefficients: what makes a resumed run continue."""
 
     def __init__(self, kl_beta: float = 1.0) -> None:
         super().__init__(name="train_state")
@@ -50,6 +50,8 @@ class TrainState(tf.Module):
         # JSON list of the last 100 episodes' (return, length), so eprewmean continues across a resume.
         self.recent_episodes = tf.Variable("", dtype=tf.string, trainable=False, name="recent_episodes")
         self.kl_beta = tf.Variable(float(kl_beta), dtype=tf.float32, trainable=False, name="kl_beta")
+        # The vanilla PG's adaptive step size as a multiple of its configured one (1 when not adaptive).
+        self.stepsize_mult = tf.Variable(1.0, dtype=tf.float64, trainable=False, name="stepsize_mult")
         # The schedules' horizon in timesteps when it is not the stop limit (0: the limits decide).
         self.schedule_timesteps = tf.Variable(0, dtype=tf.int64, trainable=False, name="schedule_timesteps")
         # JSON list over ranks of each env copy's generator state at the start of its current episode.
