@@ -19,10 +19,16 @@ from baselines_tf2.reproduce.runner import GridRunner
 
 def test_grids_have_the_papers_shape():
     figure3 = build_grid("mujoco")
-    assert (
-        len(figure3) == 21 and {s.setting for s in figure3} == {"clip_0.2"} and {s.seed for s in figure3} == {0, 1, 2}
-    )
-    assert [s.seed for s in figure3[:7]] == [0] * 7  # seed-major: one whole seed first
+    assert len(figure3) == 84 and {s.seed for s in figure3} == {0, 1, 2}
+    assert {s.setting: s.alg for s in figure3} == {
+        "clip_0.2": "ppo",
+        "pg_adaptive": "pg",
+        "ppo1": "ppo1",
+        "ppo2": "ppo2",
+    }
+    assert [s.seed for s in figure3[:28]] == [0] * 28  # seed-major: one whole seed first
+    pg = next(s for s in figure3 if s.setting == "pg_adaptive")
+    assert pg.command()[:2] == ["--alg", "pg"] and "--desired_kl" in pg.command()
     table1 = build_grid("table1")
     assert len(table1) == 77 and len(SETTINGS) == 11 and all(s.timesteps == 1_000_000 for s in table1)
     atari = build_grid("atari")
@@ -126,7 +132,7 @@ def test_start_until_starts_nothing_once_passed(tmp_path):
     runner = GridRunner(
         tmp_path, tmp_path / ".work", jobs=1, echo=lines.append, start_until=time.time() - 1, allow_dirty=True
     )
-    assert runner.run(build_grid("mujoco", envs=["CartPole-v1"], seeds=[0])) == 0
+    assert runner.run(build_grid("mujoco", envs=["CartPole-v1"], settings=["clip_0.2"], seeds=[0])) == 0
     assert lines[-2:] == ["reproduce: --start_until reached; 1 run(s) not started", "reproduce: 0/1 runs done"]
     assert not list(tmp_path.glob("data/**/*.csv"))
 
@@ -165,6 +171,17 @@ def _resolved(flags: list[str]) -> dict:
     algo, run_cfg, policy = resolve_settings(args, "atari")
     return {**dataclasses.asdict(algo), **dataclasses.asdict(run_cfg), **dataclasses.asdict(policy),
             "repeat_action_probability": args.repeat_action_probability, "env_backend": args.env_backend}  # fmt: skip
+
+
+def test_the_pg_adaptive_setting_is_hw4s_on_the_papers_network():
+    from baselines_tf2.cli import parse_args, resolve_settings  # noqa: PLC0415
+    from baselines_tf2.reproduce.grid import ALG_SETTINGS  # noqa: PLC0415
+
+    _, alg, flags = ALG_SETTINGS["pg_adaptive"]
+    algo, _, policy = resolve_settings(parse_args(["--alg", alg, "--env", "Hopper-v5", *flags]), "mujoco")
+    assert (algo.desired_kl, algo.optim_stepsize, algo.pg_weight, algo.gamma, algo.lam, algo.batch_size) == (
+        2e-3, 1e-3, "gae", 0.99, 0.95, 2048)  # fmt: skip
+    assert (policy.network, policy.hid_size, policy.num_hid_layers) == ("mlp", 64, 2)
 
 
 def test_ablation_changes_one_factor_at_a_time():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
-    "ABLATION_SETTINGS", "ATARI_ENVS", "ATARI_SETTING", "ATARI_SETTINGS", "ATARI_TABLE5_SETTING", "EXPERIMENTS",
+    "ABLATION_SETTINGS", "ALG_SETTINGS", "ATARI_ENVS", "ATARI_SETTING", "ATARI_SETTINGS", "ATARI_TABLE5_SETTING", "EXPERIMENTS",
     "MUJOCO_ENVS", "SETTINGS", "RunSpec", "build_grid", "changed_flags",
 ]  # fmt: skip
 
@@ -92,7 +92,22 @@ ATARI_SETTINGS: dict[str, tuple[str, list[str]]] = {
     ATARI_SETTING: ("The paper's Atari settings (Table 5 and its code)", ["--repeat_action_probability", "0"]),
     ATARI_TABLE5_SETTING: ("Table 5 as written, PPO1's init, sticky actions, alpha over 10M frames", _pinned()),
 }
-_ALL_SETTINGS = {**SETTINGS, **ABLATION_SETTINGS, **ATARI_SETTINGS}
+# Figure 3's other columns: settings of another --alg (name -> (label, alg, flags)).
+ALG_SETTINGS: dict[str, tuple[str, str, list[str]]] = {
+    # The paper's "Vanilla PG, Adaptive": hw4's adaptive Adam step size (d = 2e-3 from 1e-3) on GAE advantages
+    # (the paper's gamma and lambda) with the value network trained alongside, the paper's 64-64 tanh networks,
+    # one step per batch of whole episodes of at least T = 2048 steps (PPO's batch).
+    "pg_adaptive": ("Vanilla PG, adaptive step size", "pg",
+                    ["--pg_weight", "gae", "--gamma", "0.99", "--lam", "0.95", "--batch_size", "2048",
+                     "--optim_stepsize", "1e-3", "--desired_kl", "2e-3", "--hid_size", "64", "--num_hid_layers", "2"]),
+    # The code released with the paper (Baselines PPO1's run_mujoco.py): step size and clip range annealed to 0.
+    "ppo1": ("Baselines PPO1's run_mujoco settings", "ppo1", []),
+    # Baselines ppo2's MuJoCo defaults, against its published table.
+    "ppo2": ("Baselines ppo2's MuJoCo defaults", "ppo2", []),
+}  # fmt: skip
+_ALL_SETTINGS = {**SETTINGS, **ABLATION_SETTINGS, **ATARI_SETTINGS,
+                 **{name: (label, flags) for name, (label, _, flags) in ALG_SETTINGS.items()}}  # fmt: skip
+_SETTING_ALG = {name: alg for name, (_, alg, _) in ALG_SETTINGS.items()}
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,9 @@ class Experiment:
 
 
 EXPERIMENTS: dict[str, Experiment] = {
-    "mujoco": Experiment(MUJOCO_ENVS, ("clip_0.2",), (0, 1, 2), 1_000_000, 25),
+    # Figure 3: PPO (the paper's settings, Table 1's clip 0.2 column), the vanilla PG with an adaptive step size,
+    # and the released code's settings: Baselines PPO1's and ppo2's.
+    "mujoco": Experiment(MUJOCO_ENVS, ("clip_0.2", *ALG_SETTINGS), (0, 1, 2), 1_000_000, 25),
     "table1": Experiment(MUJOCO_ENVS, tuple(SETTINGS), (0,), 1_000_000, 25),
     # 10M frames = 2.5M agent steps at frame skip 4.
     "atari": Experiment(ATARI_ENVS, (ATARI_SETTING,), (0, 1, 2), 2_500_000, 100),
@@ -118,7 +135,7 @@ EXPERIMENTS: dict[str, Experiment] = {
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run: ``run.py --alg ppo --env ENV --seed SEED --num_timesteps STEPS`` plus the setting's flags."""
+    """One training run: ``run.py --alg ALG --env ENV --seed SEED --num_timesteps STEPS`` plus the setting's flags."""
 
     env: str
     setting: str
@@ -126,6 +143,7 @@ class RunSpec:
     timesteps: int
     save_interval: int
     flags: tuple[str, ...] = field(default=())
+    alg: str = "ppo"
 
     @property
     def key(self) -> str:
@@ -134,7 +152,7 @@ class RunSpec:
 
     def command(self) -> list[str]:
         """``run.py`` arguments (without the interpreter, log, save and load paths)."""
-        return ["--alg", "ppo", "--env", self.env, "--seed", str(self.seed), "--num_timesteps", str(self.timesteps),
+        return ["--alg", self.alg, "--env", self.env, "--seed", str(self.seed), "--num_timesteps", str(self.timesteps),
                 "--save_interval", str(self.save_interval), "--progress", "false", *self.flags]  # fmt: skip
 
 
@@ -164,7 +182,7 @@ def build_grid(
     if every <= 0:
         raise ValueError(f"--save_interval must be > 0, got {every}")
     return [
-        RunSpec(env, setting, seed, steps, every, tuple(_ALL_SETTINGS[setting][1]))
+        RunSpec(env, setting, seed, steps, every, tuple(_ALL_SETTINGS[setting][1]), _SETTING_ALG.get(setting, "ppo"))
         for seed in (seeds if seeds is not None else exp.seeds)
         for env in (envs or exp.envs)
         for setting in chosen
