@@ -306,3 +306,24 @@ def test_probability_of_improvement_is_rliables():
     p, lo, hi = probability_of_improvement(x, y)
     assert p == pytest.approx(0.3125) and lo <= p <= hi
     assert probability_of_improvement({"A": np.array([5.0])}, {"A": np.array([1.0])}) == (1.0, 1.0, 1.0)
+
+
+def test_figure3_columns_side_by_side_and_ppo2_against_its_published_means(tmp_path):
+    from baselines_tf2.reproduce.figures import compute_figures  # noqa: PLC0415
+    from baselines_tf2.reproduce.report import load_runs  # noqa: PLC0415
+
+    steps = [500_000, 1_000_000]
+    _write_curve(tmp_path, "Hopper-v5/clip_0.2/seed0", steps, [100.0, 2000.0])
+    _write_curve(tmp_path, "Hopper-v5/ppo2/seed0", steps, [100.0, 2400.0])
+    _write_curve(tmp_path, "Hopper-v5/ppo2/seed1", steps, [100.0, 2300.0])
+    _write_curve(tmp_path, "Walker2d-v5/clip_0.2/seed0", steps, [100.0, 3000.0])
+    _write_curve(tmp_path, "Walker2d-v5/ppo2/seed0", steps, [100.0, 3000.0])
+    _write_curve(tmp_path, "Walker2d-v5/pg_adaptive/seed0", steps, [10.0, 500.0])
+    text = build_report(tmp_path)
+    assert "### Figure 3's columns" in text
+    assert "| Hopper-v5 | 2000.0 ± 0.0 (1) | – | 2350.0 ± 50.0 (2) | 2316.16 |" in text
+    assert "| Walker2d-v5 | 3000.0 ± 0.0 (1) | 500.0 ± 0.0 (1) | 3000.0 ± 0.0 (1) | 3424.95 |" in text
+    figures = compute_figures(load_runs(tmp_path / "data"), tmp_path / "data", normalised_scores)
+    assert figures["fig3.ppo2.Hopper.mean"] == "2350" and figures["fig3.ppo2.at_or_above_ppo2"] == "Hopper"
+    assert figures["fig3.ppo2.at_or_above_ppo2_count"] == "1" and figures["fig3.ppo2.tasks"] == "2"
+    assert figures["fig3.pg_adaptive.tasks"] == "1" and "fig3.ppo1.tasks" not in figures

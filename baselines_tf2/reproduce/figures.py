@@ -9,7 +9,9 @@ README holds the rendered summary between ``<!-- results:begin -->`` and ``<!-- 
 Keys (``<task>`` as ``Hopper``, ``Pong``):
 
 * ``fig3.<task>.{mean,std,seeds,finals,peaks,peak_steps}`` (std: the population standard
-  deviation over seeds, NumPy's default), ``fig3.at_or_above_ppo2``, ``fig3.below_ppo2``;
+  deviation over seeds, NumPy's default), ``fig3.at_or_above_ppo2``, ``fig3.below_ppo2``; for Figure 3's
+  other columns (``pg_adaptive``, ``ppo1``, ``ppo2``): ``fig3.<setting>.<task>.{mean,seeds}``,
+  ``fig3.<setting>.{tasks,at_or_above_ppo2,at_or_above_ppo2_count}``;
 * ``table1.<setting>.{avg,seed0,runs}``, ``table1.runs``, ``table1.missing`` (runs still needed
   for 3 seeds in every cell), ``table1.single_seed_cells``;
 * ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>}`` (``reproduce atari``'s
@@ -30,7 +32,14 @@ from typing import Any
 import numpy as np
 
 from baselines_tf2.envs.atari_wrappers import FRAME_SKIP
-from baselines_tf2.reproduce.grid import ABLATION_SETTINGS, ATARI_SETTING, ATARI_TABLE5_SETTING, MUJOCO_ENVS, SETTINGS
+from baselines_tf2.reproduce.grid import (
+    ABLATION_SETTINGS,
+    ALG_SETTINGS,
+    ATARI_SETTING,
+    ATARI_TABLE5_SETTING,
+    MUJOCO_ENVS,
+    SETTINGS,
+)
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
 __all__ = ["BEGIN", "END", "compute_figures", "frames_to_reach", "render", "replace_block", "training_seconds"]
@@ -100,6 +109,22 @@ def _figure3(runs: list, figures: dict[str, str]) -> None:
             (above if scores.mean() >= ppo2[task] else below).append(task)
     figures["fig3.at_or_above_ppo2"] = ", ".join(above) or "none"
     figures["fig3.below_ppo2"] = ", ".join(below) or "none"
+    for setting in ALG_SETTINGS:  # Figure 3's other columns
+        above, tasks = [], 0
+        for env in MUJOCO_ENVS:
+            chosen = [r for r in runs if r.env == env and r.setting == setting]
+            if not chosen:
+                continue
+            task, scores = chosen[0].task, np.array([r.score for r in chosen])
+            tasks += 1
+            figures[f"fig3.{setting}.{task}.mean"] = _num(scores.mean())
+            figures[f"fig3.{setting}.{task}.seeds"] = str(len(scores))
+            if task in ppo2 and scores.mean() >= ppo2[task]:
+                above.append(task)
+        if tasks:
+            figures[f"fig3.{setting}.tasks"] = str(tasks)
+            figures[f"fig3.{setting}.at_or_above_ppo2"] = ", ".join(above) or "none"
+            figures[f"fig3.{setting}.at_or_above_ppo2_count"] = str(len(above))
 
 
 def _table1(runs: list, data_dir: Path, normalised_scores, figures: dict[str, str]) -> None:

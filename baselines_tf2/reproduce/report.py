@@ -29,6 +29,7 @@ from baselines_tf2.envs.atari_wrappers import FRAME_SKIP  # Atari agent steps ->
 from baselines_tf2.reproduce.figures import compute_figures, frames_to_reach, render, replace_block
 from baselines_tf2.reproduce.grid import (
     ABLATION_SETTINGS,
+    ALG_SETTINGS,
     ATARI_SETTING,
     ATARI_TABLE5_SETTING,
     MUJOCO_ENVS,
@@ -202,9 +203,14 @@ def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
              "places): compare magnitudes, not decimals.", "",
              "| task | seeds | ours: mean ± std | per seed | " + " | ".join(name for _, name in ref_cols) + " |",
              "|---|---:|---:|---|" + "---:|" * len(ref_cols)]  # fmt: skip
+    others = [r for r in runs if r.setting in ALG_SETTINGS and not r.is_atari]
     for ax, env in zip(axes.flat, envs):
         env_runs = sorted((r for r in chosen if r.env == env), key=lambda r: r.seed)
-        _plot_curves(ax, env_runs, "baselines_tf2")
+        _plot_curves(ax, env_runs, "PPO, the paper's settings" if others else "baselines_tf2")
+        for setting, style in zip(ALG_SETTINGS, ({"linestyle": "-."}, {"linestyle": ":"}, {"linestyle": "--"})):
+            setting_runs = sorted((r for r in others if r.env == env and r.setting == setting), key=lambda r: r.seed)
+            if setting_runs:
+                _plot_curves(ax, setting_runs, ALG_SETTINGS[setting][0], **style)
         scores = np.array([r.score for r in env_runs])
         ref = refs.get(env_runs[0].task, {})
         for (col, name), style in zip(ref_cols, [(0, (4, 2)), (0, (1, 1)), (0, (6, 2, 1, 2))]):
@@ -228,6 +234,29 @@ def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
     fig.tight_layout()
     fig.savefig(out / "figure3.png", dpi=90)
     plt.close(fig)
+    return [*lines, "", *_figure3_columns(runs, envs, refs)]
+
+
+def _figure3_columns(runs: list[Run], envs: list[str], refs: dict[str, dict[str, str]]) -> list[str]:
+    """Figure 3's columns side by side: mean ± std (seeds) per task and setting, with ppo2's published mean."""
+    settings = ["clip_0.2", *(s for s in ALG_SETTINGS if any(r.setting == s for r in runs))]
+    if len(settings) == 1:
+        return []
+    names = {"clip_0.2": "PPO (`--alg ppo`)", "pg_adaptive": "Vanilla PG, adaptive (`--alg pg`)",
+             "ppo1": "`--alg ppo1`", "ppo2": "`--alg ppo2`"}  # fmt: skip
+    lines = ["### Figure 3's columns: PPO, the vanilla policy gradient, and Baselines' PPO1 and ppo2 settings", "",
+             "`python -m baselines_tf2.reproduce mujoco`; mean ± std over seeds (number of seeds) of the score at "
+             "1M steps. The last column is Baselines ppo2's own published 1M-step mean (6 seeds, `-v2` tasks).", "",
+             "| task | " + " | ".join(names[s] for s in settings) + " | Baselines ppo2 published |",
+             "|---|" + "---:|" * (len(settings) + 1)]  # fmt: skip
+    for env in envs:
+        cells = []
+        for setting in settings:
+            scores = np.array([r.score for r in runs if r.env == env and r.setting == setting and not r.is_atari])
+            cells.append(f"{scores.mean():.1f} ± {scores.std():.1f} ({len(scores)})" if len(scores) else "–")
+        task = env.split("-")[0]
+        published = refs.get(task, {}).get("baselines_ppo2_v2_6seeds") or "–"
+        lines.append(f"| {env} | " + " | ".join(cells) + f" | {published} |")
     return [*lines, ""]
 
 
