@@ -12,7 +12,8 @@ from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.envs.monitor import Monitor, read_monitor_csv
 from baselines_tf2.errors import CheckpointError, ConfigError, TrainingDivergedError
 from baselines_tf2.ppo import learn
-from baselines_tf2.train.checkpoint import TrainState, restore
+from baselines_tf2.ppo.state import PPOState
+from baselines_tf2.train.checkpoint import TrainState, restore, restore_state
 
 FAST = dict(timesteps_per_actorbatch=256, optim_epochs=2, optim_batchsize=64, progress=False)
 REQUIRED_KEYS = {"total_timesteps", "eprewmean", "eplenmean", "fps", "approxkl", "clipfrac", "policy_entropy",
@@ -196,8 +197,8 @@ def test_adaptive_kl_beta_changes_is_logged_and_resumes(tmp_path):
     settings = dict(FAST, loss="adaptive_kl", kl_beta=1.0, kl_target=1e-6)  # KL far above target: beta doubles
     learn("CartPole-v1", MlpPolicy, max_timesteps=768, save_path=ckpt, log_path=log1, **settings)
     assert [float(r["kl_beta"]) for r in read_progress(log1)] == [1.0, 2.0, 4.0]
-    state = TrainState()
-    restore(ckpt, state=state)
+    state = PPOState(1.0)
+    restore_state(ckpt, "algo_state", state)
     assert float(state.kl_beta) == 8.0
     learn("CartPole-v1", MlpPolicy, max_timesteps=1024, load_path=ckpt, save_path=ckpt, log_path=log2, **settings)
     assert [float(r["kl_beta"]) for r in read_progress(log2)] == [8.0]
@@ -317,3 +318,21 @@ def test_fraction_left_is_a_pure_function_of_the_counters():
     assert fraction_left(cfg, 1000, 0, 5, 0.0) is None and fraction_left(cfg, 0, 0, 10, 0.0) is None
     assert fraction_left(cfg, 250, 0, 2, 0.0, schedule_timesteps=4000) == pytest.approx(0.9375)  # the horizon's
     assert fraction_left(RunConfig(max_seconds=60.0), 0, 0, 0, 45.0) == pytest.approx(0.25)
+
+
+def test_checkpoints_of_older_versions_resume_their_state(tmp_path):
+    import tensorflow as tf  # noqa: PLC0415
+
+    class OldTrainState(tf.Module):  # an older layout: beta in the run's state, no env_states yet
+        def __init__(self) -> None:
+            super().__init__()
+            self.timesteps = tf.Variable(4096, dtype=tf.int64)
+            self.kl_beta = tf.Variable(8.0)
+
+    prefix = tf.train.Checkpoint(state=OldTrainState()).write(str(tmp_path / "ckpt"))
+    state, ppo = TrainState(), PPOState(1.0)
+    restore_state(prefix, "state", state)
+    restore_state(prefix, "algo_state", ppo, PPOState.legacy)
+    assert int(state.timesteps) == 4096 and state.env_states.numpy() == b"" and float(ppo.kl_beta) == 8.0
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        restore_state(str(tmp_path / "nothing-here"), "state", state)

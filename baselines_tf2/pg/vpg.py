@@ -20,6 +20,7 @@ from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.config import PGConfig, RunConfig, split_settings
 from baselines_tf2.pg.losses import adapt_stepsize
+from baselines_tf2.pg.state import PGState
 from baselines_tf2.pg.update import PGUpdater
 from baselines_tf2.pg.weights import episode_returns, rewards_to_go
 from baselines_tf2.schedules import value_at
@@ -57,8 +58,10 @@ def learn(
         cfg.gamma,
         cfg.lam,
     )
+    state = PGState()
     run = TrainingRun(env, policy_fn, run_cfg, adam_epsilon=cfg.adam_epsilon, max_grad_norm=cfg.max_grad_norm,
-                      normalize_rewards=cfg.normalize_rewards, gamma=gamma, callback=callback, comm=comm)  # fmt: skip
+                      normalize_rewards=cfg.normalize_rewards, gamma=gamma, callback=callback, comm=comm,
+                      algo_state=state)  # fmt: skip
     vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
     updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)
@@ -74,12 +77,12 @@ def learn(
             if run.policy.ob_rms is not None:
                 run.policy.ob_rms.update(obs)
             weights, vtarg = _weights(seg, pg_weight, gamma, lam)
-            stepsize = value_at(optim_stepsize, frac) * float(run.state.stepsize_mult)
+            stepsize = value_at(optim_stepsize, frac) * float(state.stepsize_mult)
             batch = {"ob": obs, "ac": seg.actions[:, 0], "weights": weights, "vtarg": vtarg}
             metrics = checked_metrics(updater.step(batch, stepsize), run.optimizer, run.iteration + 1, comm)
             if cfg.desired_kl > 0:  # the ranks' mean KL: every rank takes the same next step size
-                mult = float(run.state.stepsize_mult)
-                run.state.stepsize_mult.assign(adapt_stepsize(mult, metrics["meankl"], cfg.desired_kl))
+                mult = float(state.stepsize_mult)
+                state.stepsize_mult.assign(adapt_stepsize(mult, metrics["meankl"], cfg.desired_kl))
             if fit_value:
                 metrics["explained_variance"] = explained_variance(seg.vpreds[:, 0], vtarg, comm)
             metrics.update(stepsize=stepsize, batch_steps=seg.num_steps)

@@ -39,6 +39,7 @@ from baselines_tf2.config import PPOConfig, RunConfig, split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.mpi import mpi_util
 from baselines_tf2.ppo.losses import adapt_kl_beta
+from baselines_tf2.ppo.state import PPOState
 from baselines_tf2.ppo.update import PPOUpdater
 from baselines_tf2.schedules import value_at
 from baselines_tf2.train.checks import check_segment, checked_metrics, explained_variance
@@ -77,15 +78,16 @@ def learn(
     """
     cfg, run_cfg = split_settings(settings, (PPOConfig, config), (RunConfig, run_config))
     cfg.validate()
+    state = PPOState(cfg.kl_beta)
     run = TrainingRun(env, policy_fn, run_cfg, adam_epsilon=cfg.adam_epsilon, max_grad_norm=cfg.max_grad_norm,
                       normalize_rewards=cfg.normalize_rewards, gamma=cfg.gamma, callback=callback, comm=comm,
-                      kl_beta=cfg.kl_beta)  # fmt: skip
+                      algo_state=state)  # fmt: skip
     batch_size = cfg.timesteps_per_actorbatch * run.n_env
     if cfg.optim_batchsize > batch_size:
         raise ConfigError(f"optim_batchsize {cfg.optim_batchsize} is larger than the batch "
                           f"({cfg.timesteps_per_actorbatch} x {run.n_env} envs)")  # fmt: skip
     updater = PPOUpdater(run.policy, run.optimizer, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip,
-                         comm=comm, loss=cfg.loss, kl_beta=run.state.kl_beta, mpi_update=cfg.mpi_update)  # fmt: skip
+                         comm=comm, loss=cfg.loss, kl_beta=state.kl_beta, mpi_update=cfg.mpi_update)  # fmt: skip
     collector = run.make_collector(cfg.timesteps_per_actorbatch)
     step_size, clip_range = cfg.step_size_and_clip()
     try:
@@ -98,9 +100,9 @@ def learn(
             epochs = run_epochs(updater, run.rng, batch_size, cfg.optim_batchsize, cfg.optim_epochs, stepsize, clip,
                                 cfg.target_kl, comm)  # fmt: skip
             metrics = checked_metrics(updater.evaluate(clip), run.optimizer, run.iteration + 1, comm)
-            beta = float(run.state.kl_beta)
+            beta = float(state.kl_beta)
             if cfg.loss == "adaptive_kl":
-                run.state.kl_beta.assign(adapt_kl_beta(beta, metrics["meankl"], cfg.kl_target))
+                state.kl_beta.assign(adapt_kl_beta(beta, metrics["meankl"], cfg.kl_target))
             metrics.update(explained_variance=explained_variance(batch["vpred_rollout"], batch["vtarg"], comm),
                            stepsize=stepsize, clip_param=clip, kl_beta=beta, epochs_run=epochs)  # fmt: skip
             if not run.end_iteration(seg.num_steps, seg.episodes, metrics):

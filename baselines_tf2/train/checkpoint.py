@@ -30,6 +30,7 @@ __all__ = [
     "read_run_config",
     "resolve_checkpoint",
     "restore",
+    "restore_state",
     "restored_env_states",
     "restored_episodes",
     "restored_rng",
@@ -39,9 +40,13 @@ RUN_CONFIG = "run.json"
 
 
 class TrainState(tf.Module):
-    """Counters, RNG states, recent episodes and the adaptive coefficients: what makes a resumed run continue."""
+    """Counters, RNG states and recent episodes: what makes a resumed run continue (any algorithm).
 
-    def __init__(self, kl_beta: float = 1.0) -> None:
+    Restored with :func:`restore_state`, so a checkpoint written before a variable was added still
+    resumes (the variable keeps its initial value).
+    """
+
+    def __init__(self) -> None:
         super().__init__(name="train_state")
         self.timesteps = tf.Variable(0, dtype=tf.int64, trainable=False, name="timesteps")
         self.episodes = tf.Variable(0, dtype=tf.int64, trainable=False, name="episodes")
@@ -49,9 +54,6 @@ class TrainState(tf.Module):
         self.rng_states = tf.Variable("", dtype=tf.string, trainable=False, name="rng_states")
         # JSON list of the last 100 episodes' (return, length), so eprewmean continues across a resume.
         self.recent_episodes = tf.Variable("", dtype=tf.string, trainable=False, name="recent_episodes")
-        self.kl_beta = tf.Variable(float(kl_beta), dtype=tf.float32, trainable=False, name="kl_beta")
-        # The vanilla PG's adaptive step size as a multiple of its configured one (1 when not adaptive).
-        self.stepsize_mult = tf.Variable(1.0, dtype=tf.float64, trainable=False, name="stepsize_mult")
         # The schedules' horizon in timesteps when it is not the stop limit (0: the limits decide).
         self.schedule_timesteps = tf.Variable(0, dtype=tf.int64, trainable=False, name="schedule_timesteps")
         # JSON list over ranks of each env copy's generator state at the start of its current episode.
@@ -107,6 +109,29 @@ def restore(path: str, **objects: Any) -> str:
     except Exception as exc:  # noqa: BLE001 (a damaged file fails in many ways: OpError, IndexError, ...)
         raise CheckpointError(f"cannot restore {prefix}: {_first_line(exc)}") from None
     return prefix
+
+
+def restore_state(path: str, name: str, module: tf.Module, legacy: dict[str, str] | None = None) -> None:
+    """Set each ``tf.Variable`` attribute of ``module`` from the checkpoint's ``name/<attribute>``, where present.
+
+    For state whose variables can be added over versions (the run's counters, an algorithm's
+    coefficients): a checkpoint that predates a variable leaves it at its initial value instead of
+    failing. ``legacy`` maps an attribute to the object path an older version saved it under
+    (e.g. ``{"kl_beta": "state/kl_beta"}``).
+    """
+    prefix = resolve_checkpoint(path)
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for attr, var in vars(module).items():
+            if not isinstance(var, tf.Variable):
+                continue
+            for where in (f"{name}/{attr}", (legacy or {}).get(attr)):
+                key = f"{where}/.ATTRIBUTES/VARIABLE_VALUE"
+                if where and reader.has_tensor(key):
+                    var.assign(reader.get_tensor(key))
+                    break
+    except Exception as exc:  # noqa: BLE001 (a damaged file fails in many ways)
+        raise CheckpointError(f"cannot restore {prefix}: {_first_line(exc)}") from None
 
 
 def check_save_path(save_path: str | None, load_path: str | None) -> None:

@@ -38,6 +38,7 @@ from baselines_tf2.train.checkpoint import (
     TrainState,
     check_save_path,
     restore,
+    restore_state,
     restored_env_states,
     restored_episodes,
     restored_rng,
@@ -62,7 +63,12 @@ class IterationInfo:
 
 
 class TrainingRun:
-    """Setup and per-iteration bookkeeping shared by the learners (see the module docstring)."""
+    """Setup and per-iteration bookkeeping shared by the learners (see the module docstring).
+
+    ``algo_state``: the learner's own state to checkpoint beside the run's (PPO's adaptive beta, the
+    policy gradient's step-size factor), a ``tf.Module`` of variables; a ``legacy`` attribute maps
+    a variable to where older versions saved it.
+    """
 
     def __init__(
         self,
@@ -76,7 +82,7 @@ class TrainingRun:
         gamma: float,
         callback: Callable[[IterationInfo], bool | None] | None,
         comm: Any,
-        kl_beta: float = 1.0,
+        algo_state: tf.Module | None = None,
     ) -> None:
         cfg.validate()
         check_save_path(cfg.save_path, cfg.load_path)
@@ -99,17 +105,22 @@ class TrainingRun:
         self.optimizer = MpiAdam(
             self.policy.trainable_variables, epsilon=adam_epsilon, max_grad_norm=max_grad_norm or None, comm=comm
         )
-        self.state = TrainState(kl_beta=kl_beta)
+        self.state = TrainState()
         self.gamma = gamma
         self.collector: RolloutCollector | None = None
         self._env_states: list | None = None  # this rank's copies' generator states from the checkpoint
         self.scaler = RewardScaler(self.n_env, gamma, comm=comm) if normalize_rewards else None
-        saved: dict[str, Any] = dict(policy=self.policy, optimizer=self.optimizer, state=self.state)
+        required: dict[str, Any] = dict(policy=self.policy, optimizer=self.optimizer)
         if self.scaler is not None:
-            saved["reward_scaler"] = self.scaler
+            required["reward_scaler"] = self.scaler
+        versioned: dict[str, tf.Module] = dict(state=self.state)  # variables may be added over versions
+        if algo_state is not None:
+            versioned["algo_state"] = algo_state
         self.state.schedule_timesteps.assign(schedule_timesteps)
         if load_path:
-            restore(load_path, **saved)
+            restore(load_path, **required)
+            for name, module in versioned.items():
+                restore_state(load_path, name, module, getattr(module, "legacy", None))
             if schedule_timesteps and int(self.state.schedule_timesteps) != schedule_timesteps:
                 self.state.schedule_timesteps.assign(schedule_timesteps)  # an explicit horizon wins over the saved one
             self.rng = restored_rng(self.state, self.rank, self.size, self.rng)
@@ -117,6 +128,7 @@ class TrainingRun:
             if self.scaler is not None:
                 self.scaler.sync_cache()
         self.optimizer.sync()
+        saved = {**required, **versioned}
         self.saved_objects = saved
         self.checkpointer = Checkpointer(cfg.save_path, enabled=self.rank == 0, **saved)
         self.policy.rng = self.rng  # pi.act draws from the rank's checkpointed generator too
