@@ -232,10 +232,10 @@ def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
     for ax, env in zip(axes.flat, envs):
         env_runs = sorted((r for r in chosen if r.env == env), key=lambda r: r.seed)
         _plot_curves(ax, env_runs, "PPO, the paper's settings" if others else "baselines_tf2")
-        for setting, style in zip(ALG_SETTINGS, ({"linestyle": "-."}, {"linestyle": ":"}, {"linestyle": "--"})):
+        for setting, linestyle in zip(ALG_SETTINGS, ("-.", ":", "--")):
             setting_runs = sorted((r for r in others if r.env == env and r.setting == setting), key=lambda r: r.seed)
             if setting_runs:
-                _plot_curves(ax, setting_runs, ALG_SETTINGS[setting][0], **style)
+                _plot_curves(ax, setting_runs, ALG_SETTINGS[setting][0], linestyle=linestyle)
         scores = np.array([r.score for r in env_runs])
         ref = refs.get(env_runs[0].task, {})
         for (col, name), style in zip(ref_cols, [(0, (4, 2)), (0, (1, 1)), (0, (6, 2, 1, 2))]):
@@ -398,7 +398,8 @@ _ATARI_POINTS = (  # reference column -> label, marker: other implementations at
 )
 
 
-_ATARI_ROWS = (  # setting -> what the table calls it, how the plot draws it
+# setting -> what the table calls it, how the plot draws it
+_ATARI_ROWS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     (ATARI_SETTING, "`reproduce atari`: the paper's settings", {}),
     (ATARI_TABLE5_SETTING, "before the ablation: Table 5 as written", {"linestyle": ":"}),
 )
