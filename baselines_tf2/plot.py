@@ -118,8 +118,9 @@ def _labels(names: Sequence[str]) -> list[str]:
     return [os.path.relpath(n, common) if common else n for n in names]
 
 
-def build_series(paths: Sequence[str], x: str = "timesteps", y: str = "eprewmean", smooth_k: int = 1,
-                 band: str = "minmax") -> list[Series]:  # fmt: skip
+def build_series(
+    paths: Sequence[str], x: str = "timesteps", y: str = "eprewmean", smooth_k: int = 1, band: str = "minmax"
+) -> list[Series]:
     """Load, smooth, group and aggregate ``paths``: one :class:`Series` per group or lone run."""
     if smooth_k < 1:
         raise CurveError(f"--smooth must be >= 1, got {smooth_k}")
@@ -137,8 +138,15 @@ def build_series(paths: Sequence[str], x: str = "timesteps", y: str = "eprewmean
     return series
 
 
-def plot_runs(series: Sequence[Series], out: str, *, x: str = "timesteps", y: str = "eprewmean", band: str = "minmax",
-              title: str | None = None) -> str:  # fmt: skip
+def plot_runs(
+    series: Sequence[Series],
+    out: str,
+    *,
+    x: str = "timesteps",
+    y: str = "eprewmean",
+    band: str = "minmax",
+    title: str | None = None,
+) -> str:
     """Draw ``series`` into the PNG ``out`` (matplotlib's Agg backend); returns ``out``."""
     import matplotlib  # noqa: PLC0415 (keeps --help fast)
 
@@ -173,8 +181,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The flags of ``python -m baselines_tf2.plot``."""
-    p = _Parser(prog="plot", usage="python -m baselines_tf2.plot LOGDIR [LOGDIR ...] [options]",
-                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = _Parser(
+        prog="plot",
+        usage="python -m baselines_tf2.plot LOGDIR [LOGDIR ...] [options]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("logdirs", nargs="+", metavar="LOGDIR", help="run folders or CSV files")
     p.add_argument("--x", default="timesteps", choices=list(X_AXES), help="x axis (default: timesteps)")
     p.add_argument("--y", default="eprewmean", help="progress.csv column (default: eprewmean)")

@@ -22,12 +22,35 @@ from baselines_tf2.envs.monitor import Monitor
 from baselines_tf2.schedules import LinearAnneal
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "traces.json"
-COLUMNS = ("total_timesteps", "eprewmean", "total_loss", "policy_loss", "value_loss", "policy_entropy", "approxkl",
-           "meankl", "clipfrac", "explained_variance", "stepsize", "clip_param", "kl_beta")  # fmt: skip
+COLUMNS = (
+    "total_timesteps",
+    "eprewmean",
+    "total_loss",
+    "policy_loss",
+    "value_loss",
+    "policy_entropy",
+    "approxkl",
+    "meankl",
+    "clipfrac",
+    "explained_variance",
+    "stepsize",
+    "clip_param",
+    "kl_beta",
+)
 
 # A step size large enough that clipping binds (clip and none then differ).
-_CARTPOLE = dict(env="CartPole-v1", timesteps_per_actorbatch=256, optim_epochs=4, optim_batchsize=64, max_timesteps=768,
-                 optim_stepsize=3e-3, clip_param=0.1, entcoeff=0.01, schedule="linear", seed=3)  # fmt: skip
+_CARTPOLE = dict(
+    env="CartPole-v1",
+    timesteps_per_actorbatch=256,
+    optim_epochs=4,
+    optim_batchsize=64,
+    max_timesteps=768,
+    optim_stepsize=3e-3,
+    clip_param=0.1,
+    entcoeff=0.01,
+    schedule="linear",
+    seed=3,
+)
 
 # case name -> learn() keywords (the env and policy given by name, so MPI workers can build them too).
 CASES: dict[str, dict] = {
@@ -50,7 +73,7 @@ CASES: dict[str, dict] = {
         normalize_rewards=True,
         policy="mlp_orthogonal",
         seed=5,
-    ),  # fmt: skip
+    ),
     "quadrant_cnn": dict(
         env="quadrant",
         num_env=4,
@@ -61,7 +84,7 @@ CASES: dict[str, dict] = {
         entcoeff=0.01,
         policy="cnn_small",
         seed=7,
-    ),  # fmt: skip
+    ),
     "mpi2_cartpole": dict(_CARTPOLE, max_timesteps=1536),  # run by golden_worker.py on 2 ranks
 }
 
@@ -125,6 +148,7 @@ def assert_matches(name: str, trace: dict) -> None:
     expected = golden[name]
     assert np.array(trace["rows"]).shape == np.array(expected["rows"]).shape, name
     for i, (got, want) in enumerate(zip(trace["rows"], expected["rows"])):
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7, equal_nan=True,
-                                   err_msg=f"{name}, iteration {i + 1}, columns {COLUMNS}")  # fmt: skip
+        np.testing.assert_allclose(
+            got, want, rtol=1e-4, atol=1e-7, equal_nan=True, err_msg=f"{name}, iteration {i + 1}, columns {COLUMNS}"
+        )
     np.testing.assert_allclose(trace["weights"], expected["weights"], rtol=1e-4, err_msg=f"{name}: final weights")

@@ -90,8 +90,15 @@ def check_stop() -> None:
     from baselines_tf2.ppo import learn  # noqa: PLC0415
 
     iterations = []
-    learn("CartPole-v1", MlpPolicy, max_timesteps=10**6, timesteps_per_actorbatch=256, optim_epochs=1, progress=False,
-          callback=lambda info: iterations.append(info.iteration) or not (RANK == 1 and info.iteration == 2))  # fmt: skip
+    learn(
+        "CartPole-v1",
+        MlpPolicy,
+        max_timesteps=10**6,
+        timesteps_per_actorbatch=256,
+        optim_epochs=1,
+        progress=False,
+        callback=lambda info: iterations.append(info.iteration) or not (RANK == 1 and info.iteration == 2),
+    )
     assert iterations == [1, 2], iterations
     if RANK == 1:
         time.sleep(1.0)  # rank 1 starts later, so its clock reads less elapsed time than rank 0's
@@ -118,18 +125,23 @@ def check_fault() -> None:
             return self.env.step(action)
 
     gym.register("FaultyCartPole-v0", entry_point=lambda: FaultOnRank1(gym.make("CartPole-v1")))
-    sys.exit(main(["--env", "FaultyCartPole-v0", "--env_type", "classic_control", "--num_timesteps", "100000",
-                   "--timesteps_per_actorbatch", "256", "--progress", "false"]))  # fmt: skip
+    task = ["--env", "FaultyCartPole-v0", "--env_type", "classic_control"]
+    sys.exit(main([*task, "--num_timesteps", "100000", "--timesteps_per_actorbatch", "256", "--progress", "false"]))
 
 
 def check_variants() -> None:
     """Every objective, early stopping and the vanilla PG run from the CLI on 2 ranks, ranks in sync."""
     from baselines_tf2.cli import main  # noqa: PLC0415
 
-    fast = ["--env", "CartPole-v1", "--num_timesteps", "2048", "--timesteps_per_actorbatch", "256", "--optim_epochs", "3",
-            "--progress", "false"]  # fmt: skip
-    variants = [["--loss", "clip"], ["--loss", "none"], ["--loss", "fixed_kl", "--kl_beta", "0.3"],
-                ["--loss", "adaptive_kl", "--kl_target", "0.003"], ["--target_kl", "0.0001"]]  # fmt: skip
+    task = ["--env", "CartPole-v1", "--num_timesteps", "2048"]
+    fast = [*task, "--timesteps_per_actorbatch", "256", "--optim_epochs", "3", "--progress", "false"]
+    variants = [
+        ["--loss", "clip"],
+        ["--loss", "none"],
+        ["--loss", "fixed_kl", "--kl_beta", "0.3"],
+        ["--loss", "adaptive_kl", "--kl_target", "0.003"],
+        ["--target_kl", "0.0001"],
+    ]
     for extra in variants:
         assert main([*fast, *extra]) == 0, extra
         print(f"rank {RANK}: {' '.join(extra)} OK", flush=True)
@@ -154,8 +166,16 @@ def check_split_comm() -> None:
     from baselines_tf2.ppo import learn  # noqa: PLC0415
 
     alone = mpi_util.get_comm().Split(RANK, 0)  # a size-1 communicator per rank
-    pi = learn("CartPole-v1", MlpPolicy, max_timesteps=1024, timesteps_per_actorbatch=256, optim_epochs=2,
-               progress=False, comm=alone, seed=100 * RANK)  # fmt: skip
+    pi = learn(
+        "CartPole-v1",
+        MlpPolicy,
+        max_timesteps=1024,
+        timesteps_per_actorbatch=256,
+        optim_epochs=2,
+        progress=False,
+        comm=alone,
+        seed=100 * RANK,
+    )
     assert pi.ob_rms.comm is alone and abs(float(pi.ob_rms.count) - (1024 + 1e-2)) < 1e-6  # this rank's steps only
     means = mpi_util.allgather_object(pi.ob_rms.mean.numpy())
     params = mpi_util.allgather_object(np.concatenate([v.numpy().ravel() for v in pi.trainable_variables]))
@@ -180,8 +200,15 @@ def check_in_graph_allreduce() -> None:
     rng = np.random.default_rng(RANK)  # different data on each rank: the average matters
     ob = rng.normal(size=(256, 5)).astype(np.float32)
     flat, vpred = pi.forward_numpy(ob)
-    updater.load_batch(dict(ob=ob, ac=rng.normal(size=(256, 2)).astype(np.float32), atarg=rng.normal(size=256).astype(np.float32),
-                            vtarg=rng.normal(size=256).astype(np.float32), oldpdparam=flat, oldvpred=vpred))  # fmt: skip
+    batch = dict(
+        ob=ob,
+        ac=rng.normal(size=(256, 2)).astype(np.float32),
+        atarg=rng.normal(size=256).astype(np.float32),
+        vtarg=rng.normal(size=256).astype(np.float32),
+        oldpdparam=flat,
+        oldvpred=vpred,
+    )
+    updater.load_batch(batch)
     start = adam.getflat()
     perm = np.random.default_rng(7).permutation(256).reshape(4, 64)
     results = {}
@@ -210,8 +237,14 @@ def check_allgather_update() -> None:
     rng = np.random.default_rng(RANK)  # different data and minibatch orders on each rank
     ob = rng.normal(size=(256, 5)).astype(np.float32)
     flat, vpred = pi.forward_numpy(ob)
-    batch = dict(ob=ob, ac=rng.normal(size=(256, 2)).astype(np.float32), atarg=rng.normal(size=256).astype(np.float32),
-                 vtarg=rng.normal(size=256).astype(np.float32), oldpdparam=flat, oldvpred=vpred)  # fmt: skip
+    batch = dict(
+        ob=ob,
+        ac=rng.normal(size=(256, 2)).astype(np.float32),
+        atarg=rng.normal(size=256).astype(np.float32),
+        vtarg=rng.normal(size=256).astype(np.float32),
+        oldpdparam=flat,
+        oldvpred=vpred,
+    )
     perms = [rng.permutation(256).reshape(4, 64) for _ in range(2)]
     start = adam.getflat()
     results = {}

@@ -100,8 +100,8 @@ def test_only_for_atari_training():
 
 
 def test_cli_trains_on_it_and_rejects_it_elsewhere(tmp_path, capsys):
-    code = main(["--env", "ALE/Pong-v5", "--num_timesteps", "1024", "--optim_epochs", "1", "--env_backend",
-                 "ale_vector", "--log_path", str(tmp_path), "--progress", "false"])  # fmt: skip
+    train = ["--env", "ALE/Pong-v5", "--num_timesteps", "1024", "--optim_epochs", "1", "--env_backend", "ale_vector"]
+    code = main([*train, "--log_path", str(tmp_path), "--progress", "false"])
     assert code == 0
     out = capsys.readouterr().out
     assert "1 rank(s) x 8 env(s) (ale_vector)" in out and "total_timesteps" in out

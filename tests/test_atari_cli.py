@@ -12,8 +12,8 @@ from baselines_tf2.cli import main
 def test_pong_trains_one_iteration_and_plays(tmp_path, capsys, precision):
     """Trained in either precision, the checkpoint plays with the default float32 network."""
     ckpt = str(tmp_path / "ckpt")
-    code = main(["--env", "ALE/Pong-v5", "--num_timesteps", "1024", "--optim_epochs", "1", "--save_path", ckpt,
-                 "--log_path", str(tmp_path / "log"), "--progress", "false", "--precision", precision])  # fmt: skip
+    train = ["--env", "ALE/Pong-v5", "--num_timesteps", "1024", "--optim_epochs", "1", "--save_path", ckpt]
+    code = main([*train, "--log_path", str(tmp_path / "log"), "--progress", "false", "--precision", precision])
     assert code == 0
     out = capsys.readouterr().out
     assert f"network cnn ({precision}), 1 rank(s) x 8 env(s)" in out

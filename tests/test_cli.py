@@ -18,8 +18,10 @@ FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress"
 
 
 def test_flags_are_typed_by_their_config_fields():
-    args = parse_args(["--optim_epochs", "4", "--clip_param=0.1", "--vf_clip", "true", "--schedule", "linear",
-                       "--optim_stepsize", "1e-4", "--max_iters", "1e3", "--hid_size", "32", "--num_timesteps", "2e6"])  # fmt: skip
+    flags = ["--optim_epochs", "4", "--clip_param=0.1", "--vf_clip", "true", "--schedule", "linear"]
+    args = parse_args(
+        [*flags, "--optim_stepsize", "1e-4", "--max_iters", "1e3", "--hid_size", "32", "--num_timesteps", "2e6"]
+    )
     algo, run_cfg, policy = resolve_settings(args, "mujoco")
     assert (algo.optim_epochs, algo.clip_param, algo.vf_clip, algo.schedule, algo.optim_stepsize) == (
         4,
@@ -59,8 +61,9 @@ def test_bad_flags_are_one_line(tokens, message, capsys):
 
 
 def test_help_lists_every_setting_with_its_doc_without_tensorflow():
-    out = subprocess.run([sys.executable, "-X", "importtime", "run.py", "--help"], cwd=REPO, capture_output=True,
-                         text=True, timeout=60)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "run.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0
     for cls in (RunConfig, PPOConfig, PolicyConfig):
         for f in dataclasses.fields(cls):
@@ -74,17 +77,36 @@ def test_help_lists_every_setting_with_its_doc_without_tensorflow():
 
 def test_paper_presets():
     mujoco = preset("ppo", "mujoco")
-    assert (mujoco["timesteps_per_actorbatch"], mujoco["optim_stepsize"], mujoco["optim_epochs"], mujoco["optim_batchsize"],
-            mujoco["gamma"], mujoco["lam"], mujoco["clip_param"], mujoco["entcoeff"]) == (2048, 3e-4, 10, 64, 0.99, 0.95, 0.2, 0.0)  # fmt: skip
+    paper_mujoco = dict(
+        timesteps_per_actorbatch=2048,
+        optim_stepsize=3e-4,
+        optim_epochs=10,
+        optim_batchsize=64,
+        gamma=0.99,
+        lam=0.95,
+        clip_param=0.2,
+        entcoeff=0.0,
+    )
+    assert {k: mujoco[k] for k in paper_mujoco} == paper_mujoco
     assert preset("ppo", "classic_control") == mujoco
     atari = preset("ppo", "atari")
-    assert (atari["num_env"], atari["timesteps_per_actorbatch"], atari["optim_epochs"], atari["optim_batchsize"],
-            atari["optim_stepsize"], atari["clip_param"], atari["vf_coef"], atari["entcoeff"], atari["schedule"],
-            atari["network"]) == (8, 128, 3, 256, 2.5e-4, 0.1, 0.5, 0.01, "linear", "cnn")  # fmt: skip
+    paper_atari = dict(
+        num_env=8,
+        timesteps_per_actorbatch=128,
+        optim_epochs=3,
+        optim_batchsize=256,
+        optim_stepsize=2.5e-4,
+        clip_param=0.1,
+        vf_coef=0.5,
+        entcoeff=0.01,
+        schedule="linear",
+        network="cnn",
+    )
+    assert {k: atari[k] for k in paper_atari} == paper_atari
     # From the code released with the paper: c1 = 1 on a halved, clipped value loss (vf_coef 0.5 on our
     # plain squared error), gradient norm clipped at 0.5, orthogonal init; alpha over 40M frames.
-    assert (atari["vf_clip"], atari["max_grad_norm"], atari["init"], atari["schedule_timesteps"]) == (
-        True, 0.5, "orthogonal", 10_000_000)  # fmt: skip
+    released_code = dict(vf_clip=True, max_grad_norm=0.5, init="orthogonal", schedule_timesteps=10_000_000)
+    assert {k: atari[k] for k in released_code} == released_code
     assert preset("ppo", "mujoco")["schedule_timesteps"] == 0 == preset("ppo2", "atari")["schedule_timesteps"]
     ppo2 = preset("ppo2", "mujoco")
     assert ppo2["optim_stepsize"](0.5) == pytest.approx(1.5e-4) and ppo2["max_grad_norm"] == 0.5 and ppo2["vf_clip"]
@@ -193,8 +215,10 @@ def test_process_exit_codes_and_no_traceback(tmp_path):
     assert proc.returncode == 2 and "invalid choice: 'ppo3'" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("how", [["--env", "toy_envs:ToyTruncatedConstant-v0"],
-                                 ["--gym_packages", "toy_envs", "--env", "ToyTruncatedConstant-v0"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "how",
+    [["--env", "toy_envs:ToyTruncatedConstant-v0"], ["--gym_packages", "toy_envs", "--env", "ToyTruncatedConstant-v0"]],
+)
 def test_custom_environments_by_module_or_package(tmp_path, capsys, how):
     sys.modules.pop("toy_envs", None)
     gym_registry = __import__("gymnasium").envs.registry
@@ -219,8 +243,13 @@ def test_start_is_quiet_unless_verbose():
         [sys.executable, "run.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert help_run.returncode == 0 and "--gym_packages" in help_run.stdout and help_run.stderr == ""
-    train = subprocess.run([sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "256", *FAST],
-                           cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    train = subprocess.run(
+        [sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "256", *FAST],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert train.returncode == 0 and train.stderr == "", train.stderr
 
 
@@ -239,8 +268,9 @@ def test_import_tensorflow_skips_keras_3(preset_value, expected):
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
     if preset_value is not None:
         env["TF_USE_LEGACY_KERAS"] = preset_value
-    out = subprocess.run([sys.executable, "-c", KERAS_PROBE], cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=120, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", KERAS_PROBE], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.split("\n")[-2] == expected
 
 
@@ -249,18 +279,22 @@ def test_exit_process_runs_exit_handlers_and_flushes():
 
     (Its MPI_Finalize is exercised by every ``mpirun`` test in test_mpi.py: a rank exiting unfinalised fails the job.)
     """
-    code = ("import atexit, sys; from baselines_tf2.cli import exit_process; "
-            "atexit.register(lambda: print('handler ran')); print('buffered', end=''); "
-            "sys.stderr.write('to stderr'); exit_process(3)")  # fmt: skip
+    code = (
+        "import atexit, sys; from baselines_tf2.cli import exit_process; "
+        "atexit.register(lambda: print('handler ran')); print('buffered', end=''); "
+        "sys.stderr.write('to stderr'); exit_process(3)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout, out.stderr) == (3, "bufferedhandler ran\n", "to stderr")
 
 
 def test_exit_process_keeps_its_exit_code_when_stdout_is_closed():
     """``run.py | head``: flushing into a closed pipe must not turn the exit into a traceback."""
-    code = ("import io, sys, time; from baselines_tf2.cli import exit_process; "
-            "sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, 'w', closefd=False))); "  # block-buffered
-            "print('x' * 100); time.sleep(1.0); exit_process(3)")  # fmt: skip
+    code = (
+        "import io, sys, time; from baselines_tf2.cli import exit_process; "
+        "sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, 'w', closefd=False))); "  # block-buffered
+        "print('x' * 100); time.sleep(1.0); exit_process(3)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader goes away before the child flushes
     _, err = proc.communicate(timeout=60)

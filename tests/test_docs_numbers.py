@@ -48,9 +48,13 @@ def test_benchmark_ratios_match_the_lockstep_and_process_runs():
     import bench_throughput as bench  # noqa: PLC0415
 
     generated = "\n".join(
-        [*bench.lockstep_lines("mujoco"), *bench.lockstep_lines("atari"), *bench.mujoco_section(bench.read_rows("mujoco")),
-         *bench.atari_section(bench.read_rows("atari"))]
-    )  # fmt: skip
+        [
+            *bench.lockstep_lines("mujoco"),
+            *bench.lockstep_lines("atari"),
+            *bench.mujoco_section(bench.read_rows("mujoco")),
+            *bench.atari_section(bench.read_rows("atari")),
+        ]
+    )
     text = _bullet("- [docs/benchmarks.md]")
     quoted = re.findall(r"\d+\.\d+(?:x|%)", text)
     assert len(quoted) >= 6, quoted

@@ -11,9 +11,15 @@ from baselines_tf2.errors import ConfigError
 
 @pytest.mark.parametrize(
     "env_id, kind",
-    [("Hopper-v5", "mujoco"), ("CartPole-v1", "classic_control"), ("Pendulum-v1", "classic_control"),
-     ("ALE/Pong-v5", "atari"), ("BreakoutNoFrameskip-v4", "atari"), ("LunarLander-v3", "box2d")],
-)  # fmt: skip
+    [
+        ("Hopper-v5", "mujoco"),
+        ("CartPole-v1", "classic_control"),
+        ("Pendulum-v1", "classic_control"),
+        ("ALE/Pong-v5", "atari"),
+        ("BreakoutNoFrameskip-v4", "atari"),
+        ("LunarLander-v3", "box2d"),
+    ],
+)
 def test_env_type_detection(env_id, kind):
     assert env_type_of(env_id) == kind
 
@@ -76,9 +82,13 @@ def test_atari_eval_stack_reports_whole_games_with_true_scores():
 
 @pytest.mark.parametrize(
     "env_id, value, expected",
-    [("ALE/Pong-v5", None, 0.25), ("ALE/Pong-v5", 0.0, 0.0), ("PongNoFrameskip-v4", None, 0.0),
-     ("PongNoFrameskip-v4", 0.25, 0.25)],
-)  # fmt: skip
+    [
+        ("ALE/Pong-v5", None, 0.25),
+        ("ALE/Pong-v5", 0.0, 0.0),
+        ("PongNoFrameskip-v4", None, 0.0),
+        ("PongNoFrameskip-v4", 0.25, 0.25),
+    ],
+)
 def test_sticky_actions_for_any_atari_id(env_id, value, expected):
     env = make_env(env_id, repeat_action_probability=value)
     assert env.unwrapped.ale.getFloat("repeat_action_probability") == pytest.approx(expected)

@@ -95,8 +95,15 @@ def exported(tmp_path_factory):
         np.save(root / f"{name}.obs.npy", obs)
         cases[name] = (pi, obs)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-c", LOADER, json.dumps(CASES), str(N_SAMPLES)], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADER, json.dumps(CASES), str(N_SAMPLES)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     with np.load(root / "outputs.npz") as data:
         outputs = dict(data)
@@ -201,8 +208,8 @@ FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress"
 def test_cli_trains_then_exports_from_the_checkpoint(tmp_path, capsys):
     ckpt, out = str(tmp_path / "ckpt"), str(tmp_path / "export")
     assert main(["--env", "CartPole-v1", "--num_timesteps", "512", "--save_path", ckpt, *FAST]) == 0
-    cmd = [sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "0", "--load_path", ckpt, "--export", out,
-           "--export_tflite"]  # fmt: skip
+    export = ["--load_path", ckpt, "--export", out, "--export_tflite"]
+    cmd = [sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "0", *export]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"exported SavedModel to {out} and {out}/model.tflite (signatures: serving_default, sample)" in proc.stdout

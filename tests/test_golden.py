@@ -16,8 +16,14 @@ from golden_trace import COLUMNS, assert_matches, run_case
 
 from baselines_tf2.ppo import pposgd
 
-ONE_RANK = [c for c in ("cartpole_clip", "cartpole_none", "cartpole_fixed_kl", "cartpole_adaptive_kl", "pendulum_ppo2",
-                        "quadrant_cnn")]  # fmt: skip
+ONE_RANK = [
+    "cartpole_clip",
+    "cartpole_none",
+    "cartpole_fixed_kl",
+    "cartpole_adaptive_kl",
+    "pendulum_ppo2",
+    "quadrant_cnn",
+]
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,19 @@ from baselines_tf2.ppo.state import PPOState
 from baselines_tf2.train.checkpoint import TrainState, restore, restore_state
 
 FAST = dict(timesteps_per_actorbatch=256, optim_epochs=2, optim_batchsize=64, progress=False)
-REQUIRED_KEYS = {"total_timesteps", "eprewmean", "eplenmean", "fps", "approxkl", "clipfrac", "policy_entropy",
-                 "policy_loss", "value_loss", "explained_variance", "time_elapsed"}  # fmt: skip
+REQUIRED_KEYS = {
+    "total_timesteps",
+    "eprewmean",
+    "eplenmean",
+    "fps",
+    "approxkl",
+    "clipfrac",
+    "policy_entropy",
+    "policy_loss",
+    "value_loss",
+    "explained_variance",
+    "time_elapsed",
+}
 
 
 def read_progress(log_dir):
@@ -205,8 +216,16 @@ def test_adaptive_kl_beta_changes_is_logged_and_resumes(tmp_path):
 
 
 def test_fixed_kl_keeps_beta_and_target_kl_logs_epochs(tmp_path):
-    learn("CartPole-v1", MlpPolicy, max_timesteps=512, log_path=str(tmp_path), loss="fixed_kl", kl_beta=3.0,
-          target_kl=1e-9, **FAST)  # fmt: skip
+    learn(
+        "CartPole-v1",
+        MlpPolicy,
+        max_timesteps=512,
+        log_path=str(tmp_path),
+        loss="fixed_kl",
+        kl_beta=3.0,
+        target_kl=1e-9,
+        **FAST,
+    )
     rows = read_progress(str(tmp_path))
     assert [float(r["kl_beta"]) for r in rows] == [3.0, 3.0]
     assert [int(r["epochs_run"]) for r in rows] == [1, 1]  # any KL exceeds 1.5e-9: stop after the first epoch
@@ -214,10 +233,13 @@ def test_fixed_kl_keeps_beta_and_target_kl_logs_epochs(tmp_path):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [(dict(loss="kl"), "loss must be one of clip, none, fixed_kl, adaptive_kl"),
-     (dict(loss="adaptive_kl", kl_target=0.0), "adaptive_kl needs kl_target > 0"),
-     (dict(target_kl=-1.0), "target_kl must be >= 0"), (dict(kl_beta=-1.0), "kl_beta must be >= 0")],
-)  # fmt: skip
+    [
+        (dict(loss="kl"), "loss must be one of clip, none, fixed_kl, adaptive_kl"),
+        (dict(loss="adaptive_kl", kl_target=0.0), "adaptive_kl needs kl_target > 0"),
+        (dict(target_kl=-1.0), "target_kl must be >= 0"),
+        (dict(kl_beta=-1.0), "kl_beta must be >= 0"),
+    ],
+)
 def test_invalid_objective_settings(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         learn("CartPole-v1", MlpPolicy, max_timesteps=256, **dict(FAST, **kwargs))
@@ -225,8 +247,16 @@ def test_invalid_objective_settings(kwargs, message):
 
 def test_ppo2_reward_scaling_statistics_are_checkpointed(tmp_path):
     ckpt = str(tmp_path / "ckpt")
-    learn("Pendulum-v1", MlpPolicy, max_timesteps=512, save_path=ckpt, normalize_rewards=True, vf_clip=True,
-          max_grad_norm=0.5, **FAST)  # fmt: skip
+    learn(
+        "Pendulum-v1",
+        MlpPolicy,
+        max_timesteps=512,
+        save_path=ckpt,
+        normalize_rewards=True,
+        vf_clip=True,
+        max_grad_norm=0.5,
+        **FAST,
+    )
     from baselines_tf2.common.reward_scaler import RewardScaler  # noqa: PLC0415
 
     scaler = RewardScaler(1, 0.99)
@@ -295,8 +325,15 @@ def _rows_without_clock(log):
 @pytest.mark.parametrize("num_env", [1, 2])
 def test_resume_at_episode_boundaries_equals_the_uninterrupted_run(tmp_path, num_env):
     """Pendulum's episodes are 200 steps: 400-step iterations end every copy's episode, so resuming is exact."""
-    kw = dict(timesteps_per_actorbatch=400, optim_epochs=2, optim_batchsize=100, num_env=num_env, seed=4,
-              progress=False, max_timesteps=1600 * num_env)  # fmt: skip
+    kw = dict(
+        timesteps_per_actorbatch=400,
+        optim_epochs=2,
+        optim_batchsize=100,
+        num_env=num_env,
+        seed=4,
+        progress=False,
+        max_timesteps=1600 * num_env,
+    )
     straight = learn("Pendulum-v1", MlpPolicy, log_path=str(tmp_path / "straight"), **kw)
     ckpt = str(tmp_path / "ckpt")
     learn(

@@ -44,8 +44,14 @@ def test_time_limit_truncation_is_bootstrapped_not_death():
     """
     import toy_envs  # noqa: F401,PLC0415 (registers ToyTruncatedConstant-v0)
 
-    pi = learn(gym.make("ToyTruncatedConstant-v0"), MlpPolicy, max_timesteps=200_000, seed=0, progress=False,
-               **paper_settings("classic_control"))  # fmt: skip
+    pi = learn(
+        gym.make("ToyTruncatedConstant-v0"),
+        MlpPolicy,
+        max_timesteps=200_000,
+        seed=0,
+        progress=False,
+        **paper_settings("classic_control"),
+    )
     value = float(pi.value(np.ones((1, 1), np.float32))[0])
     assert value == pytest.approx(100.0, abs=5.0)
 
@@ -57,7 +63,14 @@ def test_vanilla_pg_reward_to_go_solves_cartpole_195_within_50_batches():
     settings = dataclasses.asdict(chosen.algo)
     policy_fn = partial(MlpPolicy, hid_size=chosen.policy.hid_size, num_hid_layers=chosen.policy.num_hid_layers)
     returns = []
-    learn_pg("CartPole-v1", policy_fn, max_iters=50, seed=0, progress=False,
-             callback=lambda info: returns.append(info.metrics["eprewmean"]), **settings)  # fmt: skip
+    learn_pg(
+        "CartPole-v1",
+        policy_fn,
+        max_iters=50,
+        seed=0,
+        progress=False,
+        callback=lambda info: returns.append(info.metrics["eprewmean"]),
+        **settings,
+    )
     assert settings["pg_weight"] == "reward_to_go" and settings["batch_size"] == 5000
     assert max(returns) >= 195, f"best eprewmean {max(returns):.1f} in 50 batches"

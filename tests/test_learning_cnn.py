@@ -22,8 +22,19 @@ def test_small_cnn_learns_where_the_square_is(precision):
         scores.append(info.metrics["eprewmean"])
         return True
 
-    learn(env, partial(CnnPolicy, kind="small", precision=precision), max_timesteps=10_240, num_env=8,
-          timesteps_per_actorbatch=32, optim_epochs=4, optim_batchsize=64, optim_stepsize=1e-3, entcoeff=0.01,
-          seed=0, progress=False, callback=callback)  # fmt: skip
+    learn(
+        env,
+        partial(CnnPolicy, kind="small", precision=precision),
+        max_timesteps=10_240,
+        num_env=8,
+        timesteps_per_actorbatch=32,
+        optim_epochs=4,
+        optim_batchsize=64,
+        optim_stepsize=1e-3,
+        entcoeff=0.01,
+        seed=0,
+        progress=False,
+        callback=callback,
+    )
     assert scores[0] < 3.0, scores[:3]
     assert np.mean(scores[-5:]) >= 7.0, scores[-10:]

@@ -11,8 +11,20 @@ from baselines_tf2.ppo import learn
 
 def test_pendulum_learns_far_from_random_in_80k_steps():
     returns = []
-    learn("Pendulum-v1", MlpPolicy, max_timesteps=81_920, num_env=4, timesteps_per_actorbatch=512, gamma=0.9,
-          optim_stepsize=1e-3, optim_epochs=10, optim_batchsize=64, lam=0.95, seed=0, progress=False,
-          callback=lambda info: returns.append(info.metrics["eprewmean"]))  # fmt: skip
+    learn(
+        "Pendulum-v1",
+        MlpPolicy,
+        max_timesteps=81_920,
+        num_env=4,
+        timesteps_per_actorbatch=512,
+        gamma=0.9,
+        optim_stepsize=1e-3,
+        optim_epochs=10,
+        optim_batchsize=64,
+        lam=0.95,
+        seed=0,
+        progress=False,
+        callback=lambda info: returns.append(info.metrics["eprewmean"]),
+    )
     assert returns[0] < -1000, returns[0]  # starts near random
     assert returns[-1] > -600, f"eprewmean {returns[-1]:.0f} after 80k steps"

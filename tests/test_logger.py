@@ -24,8 +24,13 @@ def test_table_and_csv_with_a_key_added_later(tmp_path, capsys):
         {"total_timesteps": "200", "eprewmean": "2.5", "approxkl": "0.001234"},
     ]
     events = _scalars(tmp_path / "tb")
-    assert events == {("total_timesteps", 100): 100.0, ("eprewmean", 100): 1.5, ("total_timesteps", 200): 200.0,
-                      ("eprewmean", 200): 2.5, ("approxkl", 200): pytest.approx(0.001234)}  # fmt: skip
+    assert events == {
+        ("total_timesteps", 100): 100.0,
+        ("eprewmean", 100): 1.5,
+        ("total_timesteps", 200): 200.0,
+        ("eprewmean", 200): 2.5,
+        ("approxkl", 200): pytest.approx(0.001234),
+    }
 
 
 def _scalars(folder):
@@ -82,5 +87,8 @@ def test_resumed_logger_keeps_rows_up_to_the_checkpoint_and_appends(tmp_path):
     with open(tmp_path / "progress.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["total_timesteps"], r["eprewmean"], r["approxkl"]) for r in rows] == [
-        ("100", "1.0", ""), ("200", "2.0", ""), ("300", "30.0", ""), ("400", "40.0", "0.5")
-    ]  # fmt: skip
+        ("100", "1.0", ""),
+        ("200", "2.0", ""),
+        ("300", "30.0", ""),
+        ("400", "40.0", "0.5"),
+    ]

@@ -38,8 +38,8 @@ def test_ratio_one_gives_minus_mean_advantage_and_zero_kl():
     pd = gaussian(mean, logstd)
     atarg = tf.constant([1.0, -2.0, 4.0])
     vpred, vtarg = tf.constant([0.0, 1.0, 2.0]), tf.constant([1.0, 1.0, 0.0])
-    total, m = ppo_loss(pd, vpred, pd, tf.constant(mean, tf.float32), atarg, vtarg, vpred,
-                        clip_param=tf.constant(0.2), entcoeff=0.01, vf_coef=0.5, vf_clip=False)  # fmt: skip
+    settings = dict(clip_param=tf.constant(0.2), entcoeff=0.01, vf_coef=0.5, vf_clip=False)
+    total, m = ppo_loss(pd, vpred, pd, tf.constant(mean, tf.float32), atarg, vtarg, vpred, **settings)
     entropy = 2 * 0.5 * np.log(2 * np.pi * np.e)
     assert float(m["policy_loss"]) == pytest.approx(-1.0)
     assert float(m["value_loss"]) == pytest.approx(5 / 3, rel=1e-6)
@@ -54,8 +54,8 @@ def test_known_ratio_clipfrac_and_kl():
     old, new = gaussian(np.zeros((1, 1)), np.zeros((1, 1))), gaussian(np.full((1, 1), 0.5), np.zeros((1, 1)))
     ac = tf.constant([[1.0]])
     ratio = np.exp(0.375)
-    total, m = ppo_loss(new, tf.zeros([1]), old, ac, tf.constant([2.0]), tf.zeros([1]), tf.zeros([1]),
-                        clip_param=tf.constant(0.2), entcoeff=0.0, vf_coef=1.0, vf_clip=False)  # fmt: skip
+    settings = dict(clip_param=tf.constant(0.2), entcoeff=0.0, vf_coef=1.0, vf_clip=False)
+    total, m = ppo_loss(new, tf.zeros([1]), old, ac, tf.constant([2.0]), tf.zeros([1]), tf.zeros([1]), **settings)
     assert float(m["policy_loss"]) == pytest.approx(-min(ratio * 2.0, 1.2 * 2.0))
     assert float(m["clipfrac"]) == 1.0
     assert float(m["meankl"]) == pytest.approx(0.125, rel=1e-5)  # KL of unit Gaussians = d^2/2
@@ -113,7 +113,10 @@ def test_surrogate_gradients_at_the_old_policy_equal_the_policy_gradient():
 
     pg = grad(lambda pd: pg_loss(pd, ac, atarg))
     for name in ("none", "clip"):
-        surrogate = grad(lambda pd, name=name: POLICY_LOSSES[name](tf.exp(pd.logp(ac) - oldpd.logp(ac)), atarg, oldpd.kl(pd),
-                                                        tf.constant(0.2), tf.constant(0.0)))  # fmt: skip
+        surrogate = grad(
+            lambda pd, name=name: POLICY_LOSSES[name](
+                tf.exp(pd.logp(ac) - oldpd.logp(ac)), atarg, oldpd.kl(pd), tf.constant(0.2), tf.constant(0.0)
+            )
+        )
         np.testing.assert_allclose(surrogate, pg, rtol=1e-4, atol=1e-6)
     assert np.abs(pg).max() > 1e-3

@@ -54,8 +54,8 @@ def test_a_fault_on_one_rank_ends_the_job_with_its_message():
 @pytest.mark.mpi
 def test_run_py_under_mpirun_writes_logs_and_checkpoints_on_rank_0(tmp_path):
     log, ckpt = tmp_path / "log", tmp_path / "ckpt"
-    proc = run_mpi(["run.py", "--env", "Pendulum-v1", "--num_timesteps", "1024", "--timesteps_per_actorbatch", "256",
-                    "--log_path", str(log), "--save_path", str(ckpt), "--progress", "false"])  # fmt: skip
+    train = ["run.py", "--env", "Pendulum-v1", "--num_timesteps", "1024", "--timesteps_per_actorbatch", "256"]
+    proc = run_mpi([*train, "--log_path", str(log), "--save_path", str(ckpt), "--progress", "false"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("2 rank(s) x 1 env(s)") == 1
     assert sorted(p.name for p in (log / "monitor").iterdir()) == ["0.0.monitor.csv", "1.0.monitor.csv"]
@@ -68,8 +68,10 @@ def test_run_py_under_mpirun_writes_logs_and_checkpoints_on_rank_0(tmp_path):
 def test_ale_vector_backend_under_mpirun(tmp_path):
     """Each rank steps its own ALE vector env on its share of the cores, with its own monitor files."""
     log = tmp_path / "log"
-    proc = run_mpi(["run.py", "--env", "ALE/Pong-v5", "--env_backend", "ale_vector", "--num_env", "2",
-                    "--num_timesteps", "512", "--optim_epochs", "1", "--log_path", str(log), "--progress", "false"])  # fmt: skip
+    train = ["run.py", "--env", "ALE/Pong-v5", "--env_backend", "ale_vector", "--num_env", "2"]
+    proc = run_mpi(
+        [*train, "--num_timesteps", "512", "--optim_epochs", "1", "--log_path", str(log), "--progress", "false"]
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("2 rank(s) x 2 env(s) (ale_vector)") == 1
     names = sorted(p.name for p in (log / "monitor").iterdir())

@@ -38,8 +38,17 @@ def test_weights_need_complete_episodes():
 def test_one_gradient_step_per_batch_of_whole_episodes(pg_weight, tmp_path):
     seen = []
     policy_fn = partial(MlpPolicy, hid_size=16, num_hid_layers=1)
-    learn("CartPole-v1", policy_fn, batch_size=500, pg_weight=pg_weight, max_iters=3, log_path=str(tmp_path),
-          save_path=str(tmp_path / "ckpt"), progress=False, callback=lambda info: seen.append(info))  # fmt: skip
+    learn(
+        "CartPole-v1",
+        policy_fn,
+        batch_size=500,
+        pg_weight=pg_weight,
+        max_iters=3,
+        log_path=str(tmp_path),
+        save_path=str(tmp_path / "ckpt"),
+        progress=False,
+        callback=lambda info: seen.append(info),
+    )
     assert [info.iteration for info in seen] == [1, 2, 3]
     policy = seen[-1].policy
     with open(tmp_path / "progress.csv", newline="") as f:
@@ -53,8 +62,8 @@ def test_one_gradient_step_per_batch_of_whole_episodes(pg_weight, tmp_path):
 
 
 def test_pg_runs_from_the_cli(capsys, tmp_path):
-    code = main(["--alg", "pg", "--env", "CartPole-v1", "--num_timesteps", "1000", "--batch_size", "500",
-                 "--pg_weight", "return", "--progress", "false", "--save_path", str(tmp_path / "ckpt")])  # fmt: skip
+    train = ["--alg", "pg", "--env", "CartPole-v1", "--num_timesteps", "1000", "--batch_size", "500"]
+    code = main([*train, "--pg_weight", "return", "--progress", "false", "--save_path", str(tmp_path / "ckpt")])
     out = capsys.readouterr().out
     assert code == 0 and "--alg pg on CartPole-v1" in out and "pg_weight                  'return'" in out
     assert os.path.exists(tmp_path / "ckpt" / "checkpoint")
@@ -64,10 +73,14 @@ def test_pg_runs_from_the_cli(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [(dict(batch_size=0), "batch_size must be a positive integer"), (dict(pg_weight="advantage"), "pg_weight must be one of"),
-     (dict(optim_stepsize=-1.0), "optim_stepsize must be > 0"), (dict(gamma=2.0), r"gamma must be in \[0, 1\]"),
-     (dict(desired_kl=-1e-3), "desired_kl must be >= 0")],
-)  # fmt: skip
+    [
+        (dict(batch_size=0), "batch_size must be a positive integer"),
+        (dict(pg_weight="advantage"), "pg_weight must be one of"),
+        (dict(optim_stepsize=-1.0), "optim_stepsize must be > 0"),
+        (dict(gamma=2.0), r"gamma must be in \[0, 1\]"),
+        (dict(desired_kl=-1e-3), "desired_kl must be >= 0"),
+    ],
+)
 def test_invalid_settings(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         learn("CartPole-v1", MlpPolicy, max_iters=1, progress=False, **kwargs)

@@ -40,8 +40,8 @@ def write_monitor(path, t_start, rows):
 
 
 def test_runs_differing_only_by_a_trailing_seed_are_grouped(tmp_path):
-    paths = [str(tmp_path / p) for p in ("hopper_seed0", "hopper_seed1", "walker/seed0", "walker/seed1", "walker/seed2",
-                                         "ant-seed3", "other", "hopper_seed0")]  # fmt: skip
+    names = ("hopper_seed0", "hopper_seed1", "walker/seed0", "walker/seed1", "walker/seed2", "ant-seed3", "other")
+    paths = [str(tmp_path / p) for p in (*names, "hopper_seed0")]  # hopper_seed0 given twice
     for p in paths:
         write_progress(p, [1, 2], [0.0, 1.0])
     groups = group_paths(paths)
@@ -183,8 +183,15 @@ def test_png_is_written_and_its_path_printed(tmp_path, capsys):
 
 
 def run_module(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "baselines_tf2.plot", *args], check=False, cwd=cwd, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "baselines_tf2.plot", *args],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def test_module_runs_with_python_m(tmp_path):

@@ -60,8 +60,13 @@ def _run(env, setting, seed, score):
 
 
 def test_normalisation_random_zero_best_setting_one():
-    runs = [_run("A", "clip_0.2", 0, 110.0), _run("A", "clip_0.2", 1, 90.0), _run("A", "none", 0, 55.0),
-            _run("B", "clip_0.2", 0, -5.0), _run("B", "none", 0, -10.0)]  # fmt: skip
+    runs = [
+        _run("A", "clip_0.2", 0, 110.0),
+        _run("A", "clip_0.2", 1, 90.0),
+        _run("A", "none", 0, 55.0),
+        _run("B", "clip_0.2", 0, -5.0),
+        _run("B", "none", 0, -10.0),
+    ]
     norm = normalised_scores(runs, {"A": 10.0, "B": -20.0})
     np.testing.assert_allclose(norm["clip_0.2"]["A"], [(110 - 10) / 90, (90 - 10) / 90])  # best: clip's mean 100
     np.testing.assert_allclose(norm["none"]["A"], [45 / 90])
@@ -75,9 +80,9 @@ def _curves(out):
 
 def test_killed_midway_and_restarted_reruns_nothing_finished(tmp_path):
     out = tmp_path / "results"
-    cmd = [sys.executable, "-m", "baselines_tf2.reproduce", "table1", "--envs", "CartPole-v1", "--settings", "clip_0.2",
-           "none", "--seeds", "0", "1", "--timesteps", "8192", "--save_interval", "1", "--jobs", "1", "--out", str(out),
-           "--status_every", "1", "--allow_dirty"]  # fmt: skip
+    grid_flags = ["table1", "--envs", "CartPole-v1", "--settings", "clip_0.2", "none", "--seeds", "0", "1"]
+    run_flags = ["--timesteps", "8192", "--save_interval", "1", "--jobs", "1", "--out", str(out), "--status_every", "1"]
+    cmd = [sys.executable, "-m", "baselines_tf2.reproduce", *grid_flags, *run_flags, "--allow_dirty"]
     first = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     work = out / ".work"
     deadline = time.time() + 240
@@ -169,8 +174,13 @@ def _resolved(flags: list[str]) -> dict:
 
     args = parse_args(["--alg", "ppo", "--env", "ALE/Pong-v5", "--num_timesteps", "1000000", *flags])
     algo, run_cfg, policy = resolve_settings(args, "atari")
-    return {**dataclasses.asdict(algo), **dataclasses.asdict(run_cfg), **dataclasses.asdict(policy),
-            "repeat_action_probability": args.repeat_action_probability, "env_backend": args.env_backend}  # fmt: skip
+    return {
+        **dataclasses.asdict(algo),
+        **dataclasses.asdict(run_cfg),
+        **dataclasses.asdict(policy),
+        "repeat_action_probability": args.repeat_action_probability,
+        "env_backend": args.env_backend,
+    }
 
 
 def test_the_pg_adaptive_setting_is_hw4s_on_the_papers_network():
@@ -179,8 +189,8 @@ def test_the_pg_adaptive_setting_is_hw4s_on_the_papers_network():
 
     _, alg, flags = ALG_SETTINGS["pg_adaptive"]
     algo, _, policy = resolve_settings(parse_args(["--alg", alg, "--env", "Hopper-v5", *flags]), "mujoco")
-    assert (algo.desired_kl, algo.optim_stepsize, algo.pg_weight, algo.gamma, algo.lam, algo.batch_size) == (
-        2e-3, 1e-3, "gae", 0.99, 0.95, 2048)  # fmt: skip
+    hw4 = (2e-3, 1e-3, "gae", 0.99, 0.95, 2048)
+    assert (algo.desired_kl, algo.optim_stepsize, algo.pg_weight, algo.gamma, algo.lam, algo.batch_size) == hw4
     assert (policy.network, policy.hid_size, policy.num_hid_layers) == ("mlp", 64, 2)
 
 
@@ -195,12 +205,27 @@ def test_ablation_changes_one_factor_at_a_time():
     base = arms["alpha_10M"]
     # The base is the pre-ablation preset (the old `reproduce atari` runs), its alpha falling over 10M frames.
     assert base == _resolved(ATARI_SETTINGS[ATARI_TABLE5_SETTING][1])
-    assert (base["schedule_timesteps"], base["init"], base["vf_coef"], base["vf_clip"], base["max_grad_norm"],
-            base["repeat_action_probability"], base["optim_epochs"]) == (2_500_000, "ppo1", 1.0, False, 0.0, 0.25, 3)  # fmt: skip
+    pre_ablation = dict(
+        schedule_timesteps=2_500_000,
+        init="ppo1",
+        vf_coef=1.0,
+        vf_clip=False,
+        max_grad_norm=0.0,
+        repeat_action_probability=0.25,
+        optim_epochs=3,
+    )
+    assert {k: base[k] for k in pre_ablation} == pre_ablation
     changed = {name: {k for k in base if arm[k] != base[k]} for name, arm in arms.items()}
-    singles = {"alpha_40M": "schedule_timesteps", "init_orthogonal": "init", "no_sticky": "repeat_action_probability",
-               "vf_coef_0.5": "vf_coef", "vf_coef_0.25": "vf_coef", "grad_clip_0.5": "max_grad_norm",
-               "epochs_4": "optim_epochs", "vf_clip": "vf_clip"}  # fmt: skip
+    singles = {
+        "alpha_40M": "schedule_timesteps",
+        "init_orthogonal": "init",
+        "no_sticky": "repeat_action_probability",
+        "vf_coef_0.5": "vf_coef",
+        "vf_coef_0.25": "vf_coef",
+        "grad_clip_0.5": "max_grad_norm",
+        "epochs_4": "optim_epochs",
+        "vf_clip": "vf_clip",
+    }
     for name, field in singles.items():
         assert changed[name] == {field}, name
     paper_code = {"schedule_timesteps", "init", "repeat_action_probability", "vf_coef", "vf_clip", "max_grad_norm"}
@@ -280,8 +305,8 @@ def test_figures_fill_templates_and_refuse_unknown_keys():
     from baselines_tf2.reproduce.figures import render, replace_block, training_seconds  # noqa: PLC0415
 
     assert training_seconds(np.array([10.0, 20.0, 5.0, 15.0])) == 35.0  # resumed once after 20 s
-    assert render("Hopper {{ fig3.Hopper.mean }} ± {{fig3.Hopper.std}}", {"fig3.Hopper.mean": "2080",
-                                                                          "fig3.Hopper.std": "161"}) == "Hopper 2080 ± 161"  # fmt: skip
+    figures = {"fig3.Hopper.mean": "2080", "fig3.Hopper.std": "161"}
+    assert render("Hopper {{ fig3.Hopper.mean }} ± {{fig3.Hopper.std}}", figures) == "Hopper 2080 ± 161"
     with pytest.raises(KeyError, match=r"notes.md quotes \{\{fig3.Hoper.mean\}\}"):
         render("{{fig3.Hoper.mean}}", {}, "notes.md")
     text = "a\n<!-- results:begin -->\nold\n<!-- results:end -->\nb"
@@ -291,8 +316,13 @@ def test_figures_fill_templates_and_refuse_unknown_keys():
 def test_report_command_names_a_figure_the_data_does_not_give(tmp_path):
     _write_curve(tmp_path, "ALE_Pong-v5/paper_atari/seed0", [1, 2], [-21.0, -20.0])
     (tmp_path / "notes.md").write_text("Breakout ends at {{atari.Breakout.mean}}.\n")
-    out = subprocess.run([sys.executable, "-m", "baselines_tf2.reproduce", "report", "--out", str(tmp_path)], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "baselines_tf2.reproduce", "report", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert out.stderr.strip().endswith("notes.md quotes {{atari.Breakout.mean}}, which the data does not give")
 

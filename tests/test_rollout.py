@@ -78,8 +78,9 @@ def test_segments_continue_across_calls():
 
 
 def test_collect_episodes_keeps_whole_episodes_only():
-    env = SyncVectorEnv([lambda n=n: Monitor(CountdownEnv(n)) for n in (3, 5)],
-                        autoreset_mode=AutoresetMode.SAME_STEP, copy=False)  # fmt: skip
+    env = SyncVectorEnv(
+        [lambda n=n: Monitor(CountdownEnv(n)) for n in (3, 5)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False
+    )
     collector = RolloutCollector(env, 1, 0.9, np.float32, seeds=[0, 1])
     seg = collector.collect_episodes(FixedActor(0.0, action_shape=(1,)), min_steps=6)
     # copy 0 ends an episode at step 3 (3 steps), copy 1 at step 5 (8 in all): copy 0's second,

@@ -17,16 +17,17 @@ from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.ppo import learn
 
 # Long enough iterations that a signal lands mid-iteration; many of them so training cannot finish first.
-SLOW = ["--env", "CartPole-v1", "--num_timesteps", "10000000", "--timesteps_per_actorbatch", "4096", "--optim_epochs", "1",
-        "--progress", "false"]  # fmt: skip
+_LONG_ITERATIONS = ["--timesteps_per_actorbatch", "4096", "--optim_epochs", "1", "--progress", "false"]
+SLOW = ["--env", "CartPole-v1", "--num_timesteps", "10000000", *_LONG_ITERATIONS]
 
 
 def _start(args, env=None, mpi=False):
     cmd = [sys.executable, "run.py", *args]
     if mpi:
         cmd = [mpirun_executable(), "-n", "2", *cmd]
-    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env or dict(os.environ))  # fmt: skip
+    return subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or dict(os.environ)
+    )
 
 
 def _wait_for_rows(progress: Path, rows: int, proc, timeout=180):
@@ -72,10 +73,11 @@ def test_a_signal_saves_the_last_iteration_and_resume_continues(tmp_path, signum
     assert "Traceback" not in err and tf.train.latest_checkpoint(str(ckpt)).endswith(f"ckpt-{saved}")
     if signum == signal.SIGINT:
         return  # resuming is the same for both signals: checked once
-    resumed = subprocess.run([sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", str(4096 * (saved + 1)),
-                              "--timesteps_per_actorbatch", "4096", "--optim_epochs", "1", "--progress", "false",
-                              "--log_path", str(log), "--load_path", str(ckpt), "--save_path", str(ckpt)],
-                             cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    one_more = ["--env", "CartPole-v1", "--num_timesteps", str(4096 * (saved + 1)), *_LONG_ITERATIONS]
+    paths = ["--log_path", str(log), "--load_path", str(ckpt), "--save_path", str(ckpt)]
+    resumed = subprocess.run(
+        [sys.executable, "run.py", *one_more, *paths], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert _iterations(log / "progress.csv") == list(range(1, saved + 2))  # continued, not restarted
 
@@ -142,8 +144,16 @@ def test_sigterm_to_one_rank_under_mpirun_stops_both_after_a_save(tmp_path):
 
 def test_periodic_saves_by_wall_time_keep_the_newest_five(tmp_path):
     ckpt = str(tmp_path / "ckpt")
-    learn("CartPole-v1", MlpPolicy, max_timesteps=256 * 8, timesteps_per_actorbatch=256, optim_epochs=1, progress=False,
-          save_path=ckpt, save_every_seconds=1e-6)  # fmt: skip
+    learn(
+        "CartPole-v1",
+        MlpPolicy,
+        max_timesteps=256 * 8,
+        timesteps_per_actorbatch=256,
+        optim_epochs=1,
+        progress=False,
+        save_path=ckpt,
+        save_every_seconds=1e-6,
+    )
     state = tf.train.get_checkpoint_state(ckpt)
     assert [Path(p).name for p in state.all_model_checkpoint_paths] == [f"ckpt-{i}" for i in range(4, 9)]
     learn(

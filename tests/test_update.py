@@ -25,8 +25,14 @@ def make_batch(pi, n=256, seed=0):
     pi.ob_rms.update(ob)
     oldpdparam, oldvpred = pi.forward_numpy(ob)  # pi_old recorded after the normaliser update
     ac = (oldpdparam[:, :2] + rng.normal(size=(n, 2))).astype(np.float32)
-    return {"ob": ob, "ac": ac, "atarg": rng.normal(size=n).astype(np.float32),
-            "vtarg": rng.normal(size=n).astype(np.float32), "oldpdparam": oldpdparam, "oldvpred": oldvpred}  # fmt: skip
+    return {
+        "ob": ob,
+        "ac": ac,
+        "atarg": rng.normal(size=n).astype(np.float32),
+        "vtarg": rng.normal(size=n).astype(np.float32),
+        "oldpdparam": oldpdparam,
+        "oldvpred": oldvpred,
+    }
 
 
 def test_ratio_is_one_before_the_first_step():

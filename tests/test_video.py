@@ -54,8 +54,8 @@ def frames(path) -> int:
 def test_cartpole_records_one_video_per_episode(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # what --video sets without a display; undone after the test
     out_dir = tmp_path / "videos"
-    code = main(["--env", "CartPole-v1", "--num_timesteps", "512", *FAST, "--play", "--play_episodes", "3",
-                 "--video", str(out_dir)])  # fmt: skip
+    play = ["--play", "--play_episodes", "3", "--video", str(out_dir)]
+    code = main(["--env", "CartPole-v1", "--num_timesteps", "512", *FAST, *play])
     assert code == 0
     out = capsys.readouterr().out
     returns = returns_in(out)
@@ -71,8 +71,8 @@ def test_mujoco_records_offscreen_next_to_tensorflow(tmp_path):
     """A fresh run.py, MUJOCO_GL unset: the backend is chosen, and rendering beside TensorFlow does not crash."""
     out_dir = tmp_path / "videos"
     env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
-    cmd = [sys.executable, "run.py", "--env", "InvertedPendulum-v5", "--num_timesteps", "512", *FAST, "--play",
-           "--play_episodes", "2", "--video", str(out_dir)]  # fmt: skip
+    play = ["--play", "--play_episodes", "2", "--video", str(out_dir)]
+    cmd = [sys.executable, "run.py", "--env", "InvertedPendulum-v5", "--num_timesteps", "512", *FAST, *play]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     returns = returns_in(proc.stdout)
@@ -120,8 +120,10 @@ def test_mujoco_gl_selection():
     environ = {}
     with pytest.raises(VideoError) as info:
         video.select_mujoco_gl(environ, probe({"egl", "osmesa"}))
-    assert str(info.value) == ("cannot render video: no offscreen OpenGL for MuJoCo (egl: egl broken; osmesa: osmesa "
-                               "broken); install libegl1 and libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa)")  # fmt: skip
+    assert str(info.value) == (
+        "cannot render video: no offscreen OpenGL for MuJoCo (egl: egl broken; osmesa: osmesa "
+        "broken); install libegl1 and libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa)"
+    )
     assert environ == {}
     assert video.preload_gl_libraries("glfw") == []  # only Mesa's software renderers are preloaded
 

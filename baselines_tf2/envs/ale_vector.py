@@ -74,7 +74,10 @@ class AleVectorEnv(gym.vector.VectorEnv):
             raise ConfigError(f"--env_backend ale_vector needs an ALE id, got {env_id!r}")
         frame_limit = int(kwargs.get("max_num_frames_per_episode", 108_000)) if max_frames is None else max_frames
         self.ale = _ale_vector_class()(
-            kwargs["game"], num_envs, num_threads=num_threads, autoreset_mode=AutoresetMode.SAME_STEP,
+            kwargs["game"],
+            num_envs,
+            num_threads=num_threads,
+            autoreset_mode=AutoresetMode.SAME_STEP,
             repeat_action_probability=float(
                 kwargs.get("repeat_action_probability", 0.25)
                 if repeat_action_probability is None
@@ -82,9 +85,18 @@ class AleVectorEnv(gym.vector.VectorEnv):
             ),
             full_action_space=bool(kwargs.get("full_action_space", False)),
             max_num_frames_per_episode=frame_limit,
-            img_height=SCREEN_SIZE, img_width=SCREEN_SIZE, grayscale=True, stack_num=FRAME_STACK, frameskip=FRAME_SKIP,
-            maxpool=True, noop_max=NOOP_MAX, episodic_life=False, life_loss_info=True, reward_clipping=False, use_fire_reset=True,
-        )  # fmt: skip
+            img_height=SCREEN_SIZE,
+            img_width=SCREEN_SIZE,
+            grayscale=True,
+            stack_num=FRAME_STACK,
+            frameskip=FRAME_SKIP,
+            maxpool=True,
+            noop_max=NOOP_MAX,
+            episodic_life=False,
+            life_loss_info=True,
+            reward_clipping=False,
+            use_fire_reset=True,
+        )
         self.spec = spec
         self.num_envs = num_envs
         self.single_observation_space = gym.spaces.Box(0, 255, (SCREEN_SIZE, SCREEN_SIZE, FRAME_STACK), np.uint8)
@@ -132,8 +144,7 @@ class AleVectorEnv(gym.vector.VectorEnv):
             # the rollout reads the last observation of every ended episode (life losses: the current one)
             info["final_obs"] = _channels_last(info.get("final_obs", obs))
         if game_over.any():
-            stats = {"r": np.zeros(self.num_envs), "l": np.zeros(self.num_envs, np.int64),
-                     "t": np.zeros(self.num_envs)}  # fmt: skip
+            stats = {"r": np.zeros(self.num_envs), "l": np.zeros(self.num_envs, np.int64), "t": np.zeros(self.num_envs)}
             for i in np.flatnonzero(game_over):
                 episode = self.logs[i].episode(self._returns[i], int(self._lengths[i]))
                 stats["r"][i], stats["l"][i], stats["t"][i] = episode["r"], episode["l"], episode["t"]

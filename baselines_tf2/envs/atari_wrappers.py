@@ -22,8 +22,16 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation, TransformObservation, TransformReward
 
-__all__ = ["FRAME_SKIP", "FRAME_STACK", "NOOP_MAX", "SCREEN_SIZE", "EpisodicLife", "FireReset", "needs_fire",
-           "wrap_atari"]  # fmt: skip
+__all__ = [
+    "FRAME_SKIP",
+    "FRAME_STACK",
+    "NOOP_MAX",
+    "SCREEN_SIZE",
+    "EpisodicLife",
+    "FireReset",
+    "needs_fire",
+    "wrap_atari",
+]
 
 # The paper's (DeepMind's) preprocessing, shared with the ALE vector backend (common/ale_vector.py).
 NOOP_MAX = 30
@@ -97,9 +105,13 @@ def wrap_atari(
         frame_stack: how many frames make one observation.
     """
     env = AtariPreprocessing(
-        env, noop_max=NOOP_MAX, frame_skip=FRAME_SKIP, screen_size=SCREEN_SIZE, terminal_on_life_loss=False,
+        env,
+        noop_max=NOOP_MAX,
+        frame_skip=FRAME_SKIP,
+        screen_size=SCREEN_SIZE,
+        terminal_on_life_loss=False,
         grayscale_obs=True,
-    )  # fmt: skip
+    )
     env = monitor(env)
     if train:
         env = EpisodicLife(env)

@@ -36,8 +36,21 @@ from baselines_tf2.envs.monitor import Monitor, has_monitor
 from baselines_tf2.envs.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
 
-__all__ = ["ENV_BACKENDS", "ENV_TYPES", "check_env_backend", "check_repeat_action_probability", "check_vec_env", "env_seeds", "env_type_of", "import_packages", "make_base_env", "make_env",
-           "make_vec_env", "rank_seed", "single_env_as_vec"]  # fmt: skip
+__all__ = [
+    "ENV_BACKENDS",
+    "ENV_TYPES",
+    "check_env_backend",
+    "check_repeat_action_probability",
+    "check_vec_env",
+    "env_seeds",
+    "env_type_of",
+    "import_packages",
+    "make_base_env",
+    "make_env",
+    "make_vec_env",
+    "rank_seed",
+    "single_env_as_vec",
+]
 
 ATARI_FPS = 60  # the emulator's frame rate: a video of the frameskip=1 env plays in real time
 
@@ -164,8 +177,12 @@ def make_env(
         return Monitor(env, monitor_file)
 
     try:
-        env = make_base_env(env_id, env_type=kind, render_mode="rgb_array" if video_dir else None,
-                            repeat_action_probability=repeat_action_probability)  # fmt: skip
+        env = make_base_env(
+            env_id,
+            env_type=kind,
+            render_mode="rgb_array" if video_dir else None,
+            repeat_action_probability=repeat_action_probability,
+        )
         if video_dir:
             env = record_video(env, video_dir, video_prefix(env_id), fps=ATARI_FPS if kind == "atari" else None)
         env = wrap_atari(env, train=train, monitor=monitor) if kind == "atari" else monitor(env)
@@ -217,12 +234,24 @@ def make_vec_env(
     if backend == "ale_vector":
         from baselines_tf2.envs.ale_vector import AleVectorEnv  # noqa: PLC0415
 
-        return AleVectorEnv(_spec(env_id).id, num_env, num_threads=threads, monitor_files=paths,
-                            reward_scale=reward_scale, repeat_action_probability=repeat_action_probability)  # fmt: skip
+        return AleVectorEnv(
+            _spec(env_id).id,
+            num_env,
+            num_threads=threads,
+            monitor_files=paths,
+            reward_scale=reward_scale,
+            repeat_action_probability=repeat_action_probability,
+        )
 
     def thunk(i: int) -> Callable[[], gym.Env]:
-        return lambda: make_env(env_id, train=train, monitor_file=paths[i], reward_scale=reward_scale, env_type=kind,
-                                repeat_action_probability=repeat_action_probability)  # fmt: skip
+        return lambda: make_env(
+            env_id,
+            train=train,
+            monitor_file=paths[i],
+            reward_scale=reward_scale,
+            env_type=kind,
+            repeat_action_probability=repeat_action_probability,
+        )
 
     return SyncVectorEnv([thunk(i) for i in range(num_env)], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
 

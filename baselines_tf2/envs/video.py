@@ -38,8 +38,18 @@ import numpy as np
 
 from baselines_tf2.errors import ConfigError, VideoError
 
-__all__ = ["GL_BACKENDS", "check_encoder", "check_rendering", "check_video_dir", "preload_gl_libraries", "probe_gl",
-           "record_video", "select_mujoco_gl", "select_sdl_driver", "video_prefix"]  # fmt: skip
+__all__ = [
+    "GL_BACKENDS",
+    "check_encoder",
+    "check_rendering",
+    "check_video_dir",
+    "preload_gl_libraries",
+    "probe_gl",
+    "record_video",
+    "select_mujoco_gl",
+    "select_sdl_driver",
+    "video_prefix",
+]
 
 GL_BACKENDS = ("egl", "osmesa")
 _PACKAGES = "install libegl1 and libgl1-mesa-dri (EGL) or libosmesa6 (OSMesa)"
@@ -101,8 +111,14 @@ def probe_gl(backend: str, timeout: float = 180.0) -> str | None:
     env.pop("PYOPENGL_PLATFORM", None)  # let mujoco set the one that matches the backend
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
     try:
-        proc = subprocess.run([sys.executable, "-c", _PROBE, backend], env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-c", _PROBE, backend],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{type(exc).__name__}: {exc}"
     if proc.returncode == 0:
@@ -133,8 +149,10 @@ def select_mujoco_gl(
             return backend
         failures.append(f"{backend}: {reason}")
     if chosen:
-        raise VideoError(f"cannot render video: MUJOCO_GL={chosen} does not work here ({failures[0]}); "
-                         f"unset it to try {' and '.join(GL_BACKENDS)}")  # fmt: skip
+        raise VideoError(
+            f"cannot render video: MUJOCO_GL={chosen} does not work here ({failures[0]}); "
+            f"unset it to try {' and '.join(GL_BACKENDS)}"
+        )
     raise VideoError(f"cannot render video: no offscreen OpenGL for MuJoCo ({'; '.join(failures)}); {_PACKAGES}")
 
 
@@ -193,8 +211,9 @@ def video_prefix(env_id: str) -> str:
 def record_video(env: gym.Env, video_dir: str, name_prefix: str, fps: int | None = None) -> gym.Env:
     """``env`` (made with ``render_mode="rgb_array"``) recording every episode to ``video_dir``."""
     try:
-        return gym.wrappers.RecordVideo(env, video_dir, episode_trigger=lambda _: True, name_prefix=name_prefix,
-                                        fps=fps)  # fmt: skip
+        return gym.wrappers.RecordVideo(
+            env, video_dir, episode_trigger=lambda _: True, name_prefix=name_prefix, fps=fps
+        )
     except gym.error.DependencyNotInstalled:
         raise VideoError("cannot render video: moviepy is not installed (pip install moviepy)") from None
     except ValueError as exc:  # a render mode that gives no images

@@ -61,17 +61,67 @@ class Preset:
 
 
 _MLP_PAPER = PPOConfig(
-    timesteps_per_actorbatch=2048, optim_stepsize=3e-4, optim_epochs=10, optim_batchsize=64, gamma=0.99, lam=0.95,
-    clip_param=0.2, entcoeff=0.0, vf_coef=1.0, schedule="constant", adam_epsilon=1e-5,
-)  # fmt: skip
+    timesteps_per_actorbatch=2048,
+    optim_stepsize=3e-4,
+    optim_epochs=10,
+    optim_batchsize=64,
+    gamma=0.99,
+    lam=0.95,
+    clip_param=0.2,
+    entcoeff=0.0,
+    vf_coef=1.0,
+    schedule="constant",
+    adam_epsilon=1e-5,
+)
 _ATARI_PAPER = PPOConfig(
-    timesteps_per_actorbatch=128, optim_stepsize=2.5e-4, optim_epochs=3, optim_batchsize=256, gamma=0.99, lam=0.95,
-    clip_param=0.1, entcoeff=0.01, vf_coef=1.0, schedule="linear", adam_epsilon=1e-5,
-)  # fmt: skip
+    timesteps_per_actorbatch=128,
+    optim_stepsize=2.5e-4,
+    optim_epochs=3,
+    optim_batchsize=256,
+    gamma=0.99,
+    lam=0.95,
+    clip_param=0.1,
+    entcoeff=0.01,
+    vf_coef=1.0,
+    schedule="linear",
+    adam_epsilon=1e-5,
+)
+_PPO1_ATARI = PPOConfig(
+    timesteps_per_actorbatch=256,
+    optim_stepsize=1e-3,
+    optim_epochs=4,
+    optim_batchsize=64,
+    gamma=0.99,
+    lam=0.95,
+    clip_param=0.2,
+    entcoeff=0.01,
+    vf_coef=1.0,
+    schedule="linear",
+    adam_epsilon=1e-5,
+)
+_PPO2_MLP = dataclasses.replace(
+    _MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.25, max_grad_norm=0.5, vf_clip=True, normalize_rewards=True
+)
+_PPO2_ATARI = PPOConfig(
+    timesteps_per_actorbatch=128,
+    optim_stepsize=LinearAnneal(2.5e-4),
+    optim_epochs=4,
+    optim_batchsize=256,
+    gamma=0.99,
+    lam=0.95,
+    clip_param=LinearAnneal(0.1),
+    entcoeff=0.01,
+    vf_coef=0.25,
+    schedule="constant",
+    adam_epsilon=1e-5,
+    vf_clip=True,
+    max_grad_norm=0.5,
+)
 _MLP, _CNN = PolicyConfig(network="mlp"), PolicyConfig(network="cnn")
 _ORTHO_MLP, _ORTHO_CNN = PolicyConfig(network="mlp", init="orthogonal"), PolicyConfig(network="cnn", init="orthogonal")
-_PG = PGConfig(batch_size=5000, pg_weight="reward_to_go", optim_stepsize=1e-2, gamma=1.0, lam=0.95, vf_coef=1.0,
-               adam_epsilon=1e-8)  # fmt: skip
+_PG = PGConfig(
+    batch_size=5000, pg_weight="reward_to_go", optim_stepsize=1e-2, gamma=1.0, lam=0.95, vf_coef=1.0, adam_epsilon=1e-8
+)
 _PG_MLP = PolicyConfig(network="mlp", hid_size=32, num_hid_layers=1)
 
 _PRESETS: dict[tuple[str, str], Preset] = {
@@ -80,25 +130,12 @@ _PRESETS: dict[tuple[str, str], Preset] = {
         dataclasses.replace(_ATARI_PAPER, vf_coef=0.5, vf_clip=True, max_grad_norm=0.5), _ORTHO_CNN, 8, 10_000_000
     ),
     ("ppo1", "mlp"): Preset(dataclasses.replace(_MLP_PAPER, schedule="linear"), _MLP, 1),
-    ("ppo1", "atari"): Preset(
-        PPOConfig(timesteps_per_actorbatch=256, optim_stepsize=1e-3, optim_epochs=4, optim_batchsize=64, gamma=0.99,
-                  lam=0.95, clip_param=0.2, entcoeff=0.01, vf_coef=1.0, schedule="linear", adam_epsilon=1e-5),
-        _CNN, 1,
-    ),
-    ("ppo2", "mlp"): Preset(
-        dataclasses.replace(_MLP_PAPER, optim_stepsize=LinearAnneal(3e-4), vf_coef=0.25, max_grad_norm=0.5, vf_clip=True,
-                            normalize_rewards=True),
-        _ORTHO_MLP, 1,
-    ),
-    ("ppo2", "atari"): Preset(
-        PPOConfig(timesteps_per_actorbatch=128, optim_stepsize=LinearAnneal(2.5e-4), optim_epochs=4, optim_batchsize=256,
-                  gamma=0.99, lam=0.95, clip_param=LinearAnneal(0.1), entcoeff=0.01, vf_coef=0.25, schedule="constant",
-                  adam_epsilon=1e-5, vf_clip=True, max_grad_norm=0.5),
-        _ORTHO_CNN, 8,
-    ),
+    ("ppo1", "atari"): Preset(_PPO1_ATARI, _CNN, 1),
+    ("ppo2", "mlp"): Preset(_PPO2_MLP, _ORTHO_MLP, 1),
+    ("ppo2", "atari"): Preset(_PPO2_ATARI, _ORTHO_CNN, 8),
     ("pg", "mlp"): Preset(_PG, _PG_MLP, 1),
     ("pg", "atari"): Preset(_PG, dataclasses.replace(_PG_MLP, network="cnn"), 8),
-}  # fmt: skip
+}
 
 
 def presets(alg: str, env_type: str) -> Preset:
@@ -112,5 +149,9 @@ def presets(alg: str, env_type: str) -> Preset:
 def preset(alg: str, env_type: str) -> dict[str, Any]:
     """:func:`presets` flattened: the algorithm's settings, ``num_env`` and the policy's settings in one dict."""
     chosen = presets(alg, env_type)
-    return {**dataclasses.asdict(chosen.algo), "num_env": chosen.num_env,
-            "schedule_timesteps": chosen.schedule_timesteps, **dataclasses.asdict(chosen.policy)}  # fmt: skip
+    return {
+        **dataclasses.asdict(chosen.algo),
+        "num_env": chosen.num_env,
+        "schedule_timesteps": chosen.schedule_timesteps,
+        **dataclasses.asdict(chosen.policy),
+    }

@@ -26,8 +26,11 @@ DEFAULT_OUT = Path("docs/results")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m baselines_tf2.reproduce", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m baselines_tf2.reproduce",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("what", choices=[*EXPERIMENTS, "report"])
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the experiment's)")
     p.add_argument("--envs", nargs="+", default=None, help="only these env ids")
@@ -51,8 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         help="start no run after this local time (running ones finish): fits a session or a night",
     )
     p.add_argument("--dry_run", action="store_true", help="list the runs and whether each is done, then stop")
-    p.add_argument("--allow_dirty", action="store_true",
-                   help="run even if the code has uncommitted changes (the runs are marked -dirty in the report)")  # fmt: skip
+    p.add_argument(
+        "--allow_dirty",
+        action="store_true",
+        help="run even if the code has uncommitted changes (the runs are marked -dirty in the report)",
+    )
     return p
 
 
@@ -87,8 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         timesteps = None if args.timesteps is None else int(args.timesteps)
-        specs = build_grid(args.what, envs=args.envs, settings=args.settings, seeds=args.seeds, timesteps=timesteps,
-                           save_interval=args.save_interval)  # fmt: skip
+        specs = build_grid(
+            args.what,
+            envs=args.envs,
+            settings=args.settings,
+            seeds=args.seeds,
+            timesteps=timesteps,
+            save_interval=args.save_interval,
+        )
         if args.envs:
             from baselines_tf2.envs.make import env_type_of  # noqa: PLC0415 (validates the ids)
 
@@ -107,8 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         measure_random_scores(args.out / "data", sorted({s.env for s in specs}))
     start_until = _clock_time(args.start_until, parser)
-    runner = GridRunner(args.out, args.work or args.out / ".work", args.jobs, args.status_every,
-                        start_until=start_until, allow_dirty=args.allow_dirty)  # fmt: skip
+    runner = GridRunner(
+        args.out,
+        args.work or args.out / ".work",
+        args.jobs,
+        args.status_every,
+        start_until=start_until,
+        allow_dirty=args.allow_dirty,
+    )
     try:
         code = runner.run(specs)
     except (RuntimeError, ValueError) as exc:

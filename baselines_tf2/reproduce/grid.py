@@ -10,14 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
-    "ABLATION_SETTINGS", "ALG_SETTINGS", "ATARI_ENVS", "ATARI_SETTING", "ATARI_SETTINGS", "ATARI_TABLE5_SETTING", "EXPERIMENTS",
-    "MUJOCO_ENVS", "SETTINGS", "RunSpec", "build_grid", "changed_flags",
-]  # fmt: skip
+    "ABLATION_SETTINGS",
+    "ALG_SETTINGS",
+    "ATARI_ENVS",
+    "ATARI_SETTING",
+    "ATARI_SETTINGS",
+    "ATARI_TABLE5_SETTING",
+    "EXPERIMENTS",
+    "MUJOCO_ENVS",
+    "SETTINGS",
+    "RunSpec",
+    "build_grid",
+    "changed_flags",
+]
 
 MUJOCO_ENVS = (
-    "HalfCheetah-v5", "Hopper-v5", "InvertedDoublePendulum-v5", "InvertedPendulum-v5", "Reacher-v5", "Swimmer-v5",
+    "HalfCheetah-v5",
+    "Hopper-v5",
+    "InvertedDoublePendulum-v5",
+    "InvertedPendulum-v5",
+    "Reacher-v5",
+    "Swimmer-v5",
     "Walker2d-v5",
-)  # fmt: skip
+)
 ATARI_ENVS = ("ALE/Pong-v5", "ALE/Breakout-v5")
 
 # The paper's Table 1 rows, in its order: setting name -> (label, run.py flags).
@@ -42,18 +57,35 @@ ATARI_SETTING = "paper_atari"
 ATARI_TABLE5_SETTING = "table5_alpha_10M"
 
 
+def _flags(**values: str) -> list[str]:
+    """``--key value`` run.py flags for ``values``, in their order."""
+    return [flag for key, value in values.items() for flag in (f"--{key}", value)]
+
+
 def _pinned(**changes: str) -> list[str]:
     """run.py flags for the pre-ablation preset with ``changes``, every value given so the arm keeps its meaning."""
-    base = {"schedule_timesteps": "2500000",  # agent steps: 10M frames at frame skip 4
-            "init": "ppo1", "vf_coef": "1", "vf_clip": "false", "max_grad_norm": "0", "repeat_action_probability": "0.25"}  # fmt: skip
-    return [flag for key, value in {**base, **changes}.items() for flag in (f"--{key}", value)]
+    base = {
+        "schedule_timesteps": "2500000",  # agent steps: 10M frames at frame skip 4
+        "init": "ppo1",
+        "vf_coef": "1",
+        "vf_clip": "false",
+        "max_grad_norm": "0",
+        "repeat_action_probability": "0.25",
+    }
+    return _flags(**{**base, **changes})
 
 
 # What the code released with the paper had beyond its Table 5: ppo2's orthogonal init and gradient
 # clipping, a value loss halved (c1 = 1 on 0.5 * squared error) and clipped (July 2017's pposgd and
 # ppo2 alike), NoFrameskip-v4 ids (no sticky actions), 40M-frame runs: today's `--alg ppo` preset.
-_PAPER_CODE = {"schedule_timesteps": "10000000", "init": "orthogonal", "repeat_action_probability": "0",
-               "vf_coef": "0.5", "vf_clip": "true", "max_grad_norm": "0.5"}  # fmt: skip
+_PAPER_CODE = {
+    "schedule_timesteps": "10000000",
+    "init": "orthogonal",
+    "repeat_action_probability": "0",
+    "vf_coef": "0.5",
+    "vf_clip": "true",
+    "max_grad_norm": "0.5",
+}
 
 # The Atari ablation (issue: why Pong learns late): 4M-frame runs, each arm the pre-ablation preset
 # (ATARI_TABLE5_SETTING) with one thing changed, all values pinned. Its base follows the alpha of a
@@ -77,7 +109,7 @@ ABLATION_SETTINGS: dict[str, tuple[str, list[str]]] = {
     "paper_code_fast": (
         "paper_code on the fast path",
         [*_pinned(**_PAPER_CODE), "--precision", "bfloat16", "--env_backend", "ale_vector"],
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -97,16 +129,31 @@ ALG_SETTINGS: dict[str, tuple[str, str, list[str]]] = {
     # The paper's "Vanilla PG, Adaptive": hw4's adaptive Adam step size (d = 2e-3 from 1e-3) on GAE advantages
     # (the paper's gamma and lambda) with the value network trained alongside, the paper's 64-64 tanh networks,
     # one step per batch of whole episodes of at least T = 2048 steps (PPO's batch).
-    "pg_adaptive": ("Vanilla PG, adaptive step size", "pg",
-                    ["--pg_weight", "gae", "--gamma", "0.99", "--lam", "0.95", "--batch_size", "2048",
-                     "--optim_stepsize", "1e-3", "--desired_kl", "2e-3", "--hid_size", "64", "--num_hid_layers", "2"]),
+    "pg_adaptive": (
+        "Vanilla PG, adaptive step size",
+        "pg",
+        _flags(
+            pg_weight="gae",
+            gamma="0.99",
+            lam="0.95",
+            batch_size="2048",
+            optim_stepsize="1e-3",
+            desired_kl="2e-3",
+            hid_size="64",
+            num_hid_layers="2",
+        ),
+    ),
     # The code released with the paper (Baselines PPO1's run_mujoco.py): step size and clip range annealed to 0.
     "ppo1": ("Baselines PPO1's run_mujoco settings", "ppo1", []),
     # Baselines ppo2's MuJoCo defaults, against its published table.
     "ppo2": ("Baselines ppo2's MuJoCo defaults", "ppo2", []),
-}  # fmt: skip
-_ALL_SETTINGS = {**SETTINGS, **ABLATION_SETTINGS, **ATARI_SETTINGS,
-                 **{name: (label, flags) for name, (label, _, flags) in ALG_SETTINGS.items()}}  # fmt: skip
+}
+_ALL_SETTINGS = {
+    **SETTINGS,
+    **ABLATION_SETTINGS,
+    **ATARI_SETTINGS,
+    **{name: (label, flags) for name, (label, _, flags) in ALG_SETTINGS.items()},
+}
 _SETTING_ALG = {name: alg for name, (_, alg, _) in ALG_SETTINGS.items()}
 
 
@@ -152,8 +199,8 @@ class RunSpec:
 
     def command(self) -> list[str]:
         """``run.py`` arguments (without the interpreter, log, save and load paths)."""
-        return ["--alg", self.alg, "--env", self.env, "--seed", str(self.seed), "--num_timesteps", str(self.timesteps),
-                "--save_interval", str(self.save_interval), "--progress", "false", *self.flags]  # fmt: skip
+        run = ["--alg", self.alg, "--env", self.env, "--seed", str(self.seed), "--num_timesteps", str(self.timesteps)]
+        return [*run, "--save_interval", str(self.save_interval), "--progress", "false", *self.flags]
 
 
 def build_grid(

@@ -38,19 +38,34 @@ from baselines_tf2.reproduce.grid import (
 )
 from baselines_tf2.reproduce.random_policy import load_random_scores
 
-__all__ = ["Run", "bootstrap_ci", "build_report", "frames_to_reach", "iqm", "load_runs", "normalised_scores",
-           "readme_block", "update_readme"]  # fmt: skip
+__all__ = [
+    "Run",
+    "bootstrap_ci",
+    "build_report",
+    "frames_to_reach",
+    "iqm",
+    "load_runs",
+    "normalised_scores",
+    "readme_block",
+    "update_readme",
+]
 
 PONG_THRESHOLDS = (-19.0, -10.0, 10.0)
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 _PAPER_NAMES = {  # paper_table1.csv (variant, setting) -> our setting name
-    ("no clipping or penalty", ""): "none", ("clipping", "epsilon=0.1"): "clip_0.1", ("clipping", "epsilon=0.2"): "clip_0.2",
-    ("clipping", "epsilon=0.3"): "clip_0.3", ("adaptive KL", "d_targ=0.003"): "adaptive_kl_0.003",
-    ("adaptive KL", "d_targ=0.01"): "adaptive_kl_0.01", ("adaptive KL", "d_targ=0.03"): "adaptive_kl_0.03",
-    ("fixed KL", "beta=0.3"): "fixed_kl_0.3", ("fixed KL", "beta=1"): "fixed_kl_1", ("fixed KL", "beta=3"): "fixed_kl_3",
+    ("no clipping or penalty", ""): "none",
+    ("clipping", "epsilon=0.1"): "clip_0.1",
+    ("clipping", "epsilon=0.2"): "clip_0.2",
+    ("clipping", "epsilon=0.3"): "clip_0.3",
+    ("adaptive KL", "d_targ=0.003"): "adaptive_kl_0.003",
+    ("adaptive KL", "d_targ=0.01"): "adaptive_kl_0.01",
+    ("adaptive KL", "d_targ=0.03"): "adaptive_kl_0.03",
+    ("fixed KL", "beta=0.3"): "fixed_kl_0.3",
+    ("fixed KL", "beta=1"): "fixed_kl_1",
+    ("fixed KL", "beta=3"): "fixed_kl_3",
     ("fixed KL", "beta=10"): "fixed_kl_10",
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -135,8 +150,10 @@ def probability_of_improvement(
 
     xs, ys = [np.asarray(x[t], np.float64) for t in tasks], [np.asarray(y[t], np.float64) for t in tasks]
     rng = np.random.default_rng(seed)
-    boot = [p_of([a[rng.integers(0, len(a), len(a))] for a in xs], [b[rng.integers(0, len(b), len(b))] for b in ys])
-            for _ in range(reps)]  # fmt: skip
+    boot = [
+        p_of([a[rng.integers(0, len(a), len(a))] for a in xs], [b[rng.integers(0, len(b), len(b))] for b in ys])
+        for _ in range(reps)
+    ]
     low, high = np.percentile(boot, [2.5, 97.5])
     return p_of(xs, ys), float(low), float(high)
 
@@ -190,27 +207,35 @@ def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
     if not envs:
         return []
     refs = _read_reference("mujoco_1m.csv", "task")
-    ref_cols = [("baselines_ppo2_v2_6seeds", "Baselines ppo2 (-v2, 6 seeds)"), ("cleanrl_ppo_v4_3seeds", "CleanRL (-v4, 3 seeds)"),
-                ("rlzoo3_ppo_v3_tuned", "RL-Zoo3 (-v3, tuned)")]  # fmt: skip
+    ref_cols = [
+        ("baselines_ppo2_v2_6seeds", "Baselines ppo2 (-v2, 6 seeds)"),
+        ("cleanrl_ppo_v4_3seeds", "CleanRL (-v4, 3 seeds)"),
+        ("rlzoo3_ppo_v3_tuned", "RL-Zoo3 (-v3, tuned)"),
+    ]
     cols = 4 if len(envs) > 3 else len(envs)
     rows = -(-len(envs) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), squeeze=False)
-    lines = ["## Figure 3: MuJoCo, the paper's settings (clip ε = 0.2), 1M steps", "",
-             "![Figure 3](figure3.png)", "",
-             "Mean (line) and min-max (band) over seeds of `eprewmean` (mean return of the last 100 episodes). "
-             "Dashed: other libraries' published 1M-step results, on **older task versions** (gym `-v2`/`-v3`/`-v4` "
-             "on mujoco-py; ours are gymnasium `-v5` on the `mujoco` package, whose dynamics and rewards differ in "
-             "places): compare magnitudes, not decimals.", "",
-             "| task | seeds | ours: mean ± std | per seed | " + " | ".join(name for _, name in ref_cols) + " |",
-             "|---|---:|---:|---|" + "---:|" * len(ref_cols)]  # fmt: skip
+    lines = [
+        "## Figure 3: MuJoCo, the paper's settings (clip ε = 0.2), 1M steps",
+        "",
+        "![Figure 3](figure3.png)",
+        "",
+        "Mean (line) and min-max (band) over seeds of `eprewmean` (mean return of the last 100 episodes). "
+        "Dashed: other libraries' published 1M-step results, on **older task versions** (gym `-v2`/`-v3`/`-v4` "
+        "on mujoco-py; ours are gymnasium `-v5` on the `mujoco` package, whose dynamics and rewards differ in "
+        "places): compare magnitudes, not decimals.",
+        "",
+        "| task | seeds | ours: mean ± std | per seed | " + " | ".join(name for _, name in ref_cols) + " |",
+        "|---|---:|---:|---|" + "---:|" * len(ref_cols),
+    ]
     others = [r for r in runs if r.setting in ALG_SETTINGS and not r.is_atari]
     for ax, env in zip(axes.flat, envs):
         env_runs = sorted((r for r in chosen if r.env == env), key=lambda r: r.seed)
         _plot_curves(ax, env_runs, "PPO, the paper's settings" if others else "baselines_tf2")
-        for setting, style in zip(ALG_SETTINGS, ({"linestyle": "-."}, {"linestyle": ":"}, {"linestyle": "--"})):
+        for setting, linestyle in zip(ALG_SETTINGS, ("-.", ":", "--")):
             setting_runs = sorted((r for r in others if r.env == env and r.setting == setting), key=lambda r: r.seed)
             if setting_runs:
-                _plot_curves(ax, setting_runs, ALG_SETTINGS[setting][0], **style)
+                _plot_curves(ax, setting_runs, ALG_SETTINGS[setting][0], linestyle=linestyle)
         scores = np.array([r.score for r in env_runs])
         ref = refs.get(env_runs[0].task, {})
         for (col, name), style in zip(ref_cols, [(0, (4, 2)), (0, (1, 1)), (0, (6, 2, 1, 2))]):
@@ -242,13 +267,21 @@ def _figure3_columns(runs: list[Run], envs: list[str], refs: dict[str, dict[str,
     settings = ["clip_0.2", *(s for s in ALG_SETTINGS if any(r.setting == s for r in runs))]
     if len(settings) == 1:
         return []
-    names = {"clip_0.2": "PPO (`--alg ppo`)", "pg_adaptive": "Vanilla PG, adaptive (`--alg pg`)",
-             "ppo1": "`--alg ppo1`", "ppo2": "`--alg ppo2`"}  # fmt: skip
-    lines = ["### Figure 3's columns: PPO, the vanilla policy gradient, and Baselines' PPO1 and ppo2 settings", "",
-             "`python -m baselines_tf2.reproduce mujoco`; mean ± std over seeds (number of seeds) of the score at "
-             "1M steps. The last column is Baselines ppo2's own published 1M-step mean (6 seeds, `-v2` tasks).", "",
-             "| task | " + " | ".join(names[s] for s in settings) + " | Baselines ppo2 published |",
-             "|---|" + "---:|" * (len(settings) + 1)]  # fmt: skip
+    names = {
+        "clip_0.2": "PPO (`--alg ppo`)",
+        "pg_adaptive": "Vanilla PG, adaptive (`--alg pg`)",
+        "ppo1": "`--alg ppo1`",
+        "ppo2": "`--alg ppo2`",
+    }
+    lines = [
+        "### Figure 3's columns: PPO, the vanilla policy gradient, and Baselines' PPO1 and ppo2 settings",
+        "",
+        "`python -m baselines_tf2.reproduce mujoco`; mean ± std over seeds (number of seeds) of the score at "
+        "1M steps. The last column is Baselines ppo2's own published 1M-step mean (6 seeds, `-v2` tasks).",
+        "",
+        "| task | " + " | ".join(names[s] for s in settings) + " | Baselines ppo2 published |",
+        "|---|" + "---:|" * (len(settings) + 1),
+    ]
     for env in envs:
         cells = []
         for setting in settings:
@@ -275,20 +308,25 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
     envs = sorted({r.env for r in mujoco})
     norm = normalised_scores(mujoco, random)
     paper = paper_table1()
-    lines = ["## Table 1: objectives, 1M steps", "",
-             "Per task, a run's score is normalised so that the random policy scores 0 (uniform random actions, "
-             "100 episodes, measured on the `-v5` tasks: `data/random_scores.csv`) and the best setting's mean over "
-             "seeds scores 1; *avg. normalised* is the mean over all runs (tasks × seeds), the paper's statistic. "
-             "IQM: interquartile mean of the same normalised scores with a 95% stratified-bootstrap interval "
-             "(2000 resamples; rliable's method). *seed 0 only*: the same average over seed-0 runs alone, normalised "
-             "among them, so that every setting is measured alike where some cells have more seeds. "
-             "The paper used gym `-v1` tasks with 3 seeds each.", "",
-             "*P(clip 0.2 > this)*: the probability that a clip 0.2 run beats a run of the setting on the same task "
-             "(ties half), averaged over tasks, with a 95% stratified-bootstrap interval (rliable's probability of "
-             "improvement): above 0.5 with an interval clear of 0.5, clipping at 0.2 is better.", "",
-             "| setting | tasks | runs | avg. normalised (ours) | seed 0 only | paper | IQM [95% CI] "
-             "| P(clip 0.2 > this) [95% CI] |",
-             "|---|---:|---:|---:|---:|---:|---|---|"]  # fmt: skip
+    lines = [
+        "## Table 1: objectives, 1M steps",
+        "",
+        "Per task, a run's score is normalised so that the random policy scores 0 (uniform random actions, "
+        "100 episodes, measured on the `-v5` tasks: `data/random_scores.csv`) and the best setting's mean over "
+        "seeds scores 1; *avg. normalised* is the mean over all runs (tasks × seeds), the paper's statistic. "
+        "IQM: interquartile mean of the same normalised scores with a 95% stratified-bootstrap interval "
+        "(2000 resamples; rliable's method). *seed 0 only*: the same average over seed-0 runs alone, normalised "
+        "among them, so that every setting is measured alike where some cells have more seeds. "
+        "The paper used gym `-v1` tasks with 3 seeds each.",
+        "",
+        "*P(clip 0.2 > this)*: the probability that a clip 0.2 run beats a run of the setting on the same task "
+        "(ties half), averaged over tasks, with a 95% stratified-bootstrap interval (rliable's probability of "
+        "improvement): above 0.5 with an interval clear of 0.5, clipping at 0.2 is better.",
+        "",
+        "| setting | tasks | runs | avg. normalised (ours) | seed 0 only | paper | IQM [95% CI] "
+        "| P(clip 0.2 > this) [95% CI] |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
     norm0 = normalised_scores([r for r in mujoco if r.seed == 0], random)
     means = {}
     for setting in settings:
@@ -310,16 +348,25 @@ def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
             poi = f"{p:.2f} [{lo:.2f}, {hi:.2f}]"
         else:
             poi = "–"
-        lines.append(f"| {SETTINGS[setting][0]} | {len(groups)} | {len(flat)} | {flat.mean():.2f} | {seed0_text} "
-                     f"| {paper.get(setting, float('nan')):.2f} | {iqm(flat):.2f} {interval} | {poi} |")  # fmt: skip
+        lines.append(
+            f"| {SETTINGS[setting][0]} | {len(groups)} | {len(flat)} | {flat.mean():.2f} | {seed0_text} "
+            f"| {paper.get(setting, float('nan')):.2f} | {iqm(flat):.2f} {interval} | {poi} |"
+        )
     if len({len(norm.get(s, {})) for s in settings}) > 1:
-        lines.append("\nNot every setting has run on every task yet: rows average over different tasks (the *tasks* "
-                     "column) and cannot be compared with each other until the grid is complete.")  # fmt: skip
+        lines.append(
+            "\nNot every setting has run on every task yet: rows average over different tasks (the *tasks* "
+            "column) and cannot be compared with each other until the grid is complete."
+        )
     missing = [e for e in envs if e not in random]
     if missing:
         lines.append(f"\nNot normalised (no random-policy score yet): {', '.join(missing)}.")
-    lines += ["", "Raw scores (mean over seeds; seeds in brackets):", "",
-              "| setting | " + " | ".join(envs) + " |", "|---|" + "---:|" * len(envs)]  # fmt: skip
+    lines += [
+        "",
+        "Raw scores (mean over seeds; seeds in brackets):",
+        "",
+        "| setting | " + " | ".join(envs) + " |",
+        "|---|" + "---:|" * len(envs),
+    ]
     for setting in settings:
         cells = []
         for env in envs:
@@ -351,7 +398,8 @@ _ATARI_POINTS = (  # reference column -> label, marker: other implementations at
 )
 
 
-_ATARI_ROWS = (  # setting -> what the table calls it, how the plot draws it
+# setting -> what the table calls it, how the plot draws it
+_ATARI_ROWS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     (ATARI_SETTING, "`reproduce atari`: the paper's settings", {}),
     (ATARI_TABLE5_SETTING, "before the ablation: Table 5 as written", {"linestyle": ":"}),
 )
@@ -364,21 +412,26 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
         return []
     refs = _read_reference("atari_10m.csv", "game")
     fig, axes = plt.subplots(1, len(envs), figsize=(4 * len(envs), 3), squeeze=False)
-    lines = ["## Atari: the paper's settings, 10M frames", "",
-             "![Atari](atari.png)", "",
-             "Frame budget: 10M frames (2.5M agent steps at frame skip 4), a quarter of the paper's 40M. "
-             f"*{ATARI_SETTING}* (`python -m baselines_tf2.reproduce atari`): the `--alg ppo` preset, the paper's "
-             "Table 5 with the details of the code released with it (orthogonal init, c1 = 1 on a halved and clipped "
-             "value loss, gradient norm clipped at 0.5, α falling over 40M frames), on `ALE/…-v5` ids with "
-             "`--repeat_action_probability 0` (no sticky actions, as the paper's `NoFrameskip-v4`). "
-             f"*{ATARI_TABLE5_SETTING}*: the preset before the ablation below (Table 5's values as written, PPO1's "
-             "init, v5's sticky actions, α over the 10M frames). 8 actors, game score (all lives) of the last 100 "
-             "episodes. At the same 10M frames: SB3 from rl-zoo3's training monitors (DLR-RM/rl-trained-agents, "
-             "`ppo/<Game>NoFrameskip-v4_1`), CleanRL's `ppo_atari.py` read off its published plots (3 seeds, "
-             "±2 on Pong, ±5 on Breakout); both on `NoFrameskip-v4`. Markers in the plot.", "",
-             "| game | setting | seeds | ours (10M frames) | per seed | SB3 rl-zoo3 (10M frames) | CleanRL (10M frames) "
-             "| paper PPO (40M frames) | Baselines ppo2 (10M steps = 40M frames) |",
-             "|---|---|---:|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+    lines = [
+        "## Atari: the paper's settings, 10M frames",
+        "",
+        "![Atari](atari.png)",
+        "",
+        "Frame budget: 10M frames (2.5M agent steps at frame skip 4), a quarter of the paper's 40M. "
+        f"*{ATARI_SETTING}* (`python -m baselines_tf2.reproduce atari`): the `--alg ppo` preset, the paper's "
+        "Table 5 with the details of the code released with it (orthogonal init, c1 = 1 on a halved and clipped "
+        "value loss, gradient norm clipped at 0.5, α falling over 40M frames), on `ALE/…-v5` ids with "
+        "`--repeat_action_probability 0` (no sticky actions, as the paper's `NoFrameskip-v4`). "
+        f"*{ATARI_TABLE5_SETTING}*: the preset before the ablation below (Table 5's values as written, PPO1's "
+        "init, v5's sticky actions, α over the 10M frames). 8 actors, game score (all lives) of the last 100 "
+        "episodes. At the same 10M frames: SB3 from rl-zoo3's training monitors (DLR-RM/rl-trained-agents, "
+        "`ppo/<Game>NoFrameskip-v4_1`), CleanRL's `ppo_atari.py` read off its published plots (3 seeds, "
+        "±2 on Pong, ±5 on Breakout); both on `NoFrameskip-v4`. Markers in the plot.",
+        "",
+        "| game | setting | seeds | ours (10M frames) | per seed | SB3 rl-zoo3 (10M frames) | CleanRL (10M frames) "
+        "| paper PPO (40M frames) | Baselines ppo2 (10M steps = 40M frames) |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
     for ax, env in zip(axes.flat, envs):
         ref: dict[str, str] = {}
         for setting, label, style in _ATARI_ROWS:
@@ -390,11 +443,13 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
             scores = np.array([r.score for r in env_runs])
             per_seed = ", ".join(f"{x:.1f}" for x in scores)
             points = " | ".join(ref.get(col) or "–" for col, _, _ in _ATARI_POINTS)
-            lines.append(f"| {env} | {label} | {len(scores)} | {scores.mean():.1f} | {per_seed} | {points} "
-                         f"| {ref.get('paper_ppo_40M_frames', '–')} | {ref.get('baselines_ppo2_10M_steps', '–')} |")  # fmt: skip
+            lines.append(
+                f"| {env} | {label} | {len(scores)} | {scores.mean():.1f} | {per_seed} | {points} "
+                f"| {ref.get('paper_ppo_40M_frames', '–')} | {ref.get('baselines_ppo2_10M_steps', '–')} |"
+            )
         if ref.get("paper_ppo_40M_frames"):
-            ax.axhline(float(ref["paper_ppo_40M_frames"]), color="grey", linestyle="--", linewidth=0.9,
-                       label="paper (40M frames)")  # fmt: skip
+            paper_score = float(ref["paper_ppo_40M_frames"])
+            ax.axhline(paper_score, color="grey", linestyle="--", linewidth=0.9, label="paper (40M frames)")
         for col, label, marker in _ATARI_POINTS:
             if ref.get(col):
                 ax.plot([10e6], [float(ref[col])], marker=marker, linestyle="none", color="grey", label=label)
@@ -416,17 +471,23 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
     if not arms:
         return []
     thresholds = " | ".join(f"frames to {t:+.0f}" for t in PONG_THRESHOLDS)
-    lines = ["## Atari ablation: why Pong learns late", "",
-             "![Atari ablation](ablation.png)", "",
-             "`python -m baselines_tf2.reproduce ablation`: Pong (`ALE/Pong-v5`), 4M frames (1M agent steps) per run, "
-             "each arm the pre-ablation `--alg ppo` Atari preset (Table 5's values as written, PPO1's initialisation, "
-             "v5's sticky actions; every value pinned by the arm's flags) with one thing changed; *flags* lists the "
-             "change. The base (*alpha_10M*) lets α fall as in a 10M-frame run (`--schedule_timesteps 2500000`), so "
-             "its 4M frames are the first 4M of the `table5_alpha_10M` runs. *paper_code* is today's preset. *Score*: mean game score of the last 100 games at the end; *frames to x*: "
-             "the first iteration whose 100-game mean reaches x, per seed (– never). Arms without their second seed "
-             "yet show one.", "",
-             f"| arm | flags | seeds | score per seed | mean | {thresholds} |",
-             "|---|---|---:|---|---:|" + "---|" * len(PONG_THRESHOLDS)]  # fmt: skip
+    lines = [
+        "## Atari ablation: why Pong learns late",
+        "",
+        "![Atari ablation](ablation.png)",
+        "",
+        "`python -m baselines_tf2.reproduce ablation`: Pong (`ALE/Pong-v5`), 4M frames (1M agent steps) per run, "
+        "each arm the pre-ablation `--alg ppo` Atari preset (Table 5's values as written, PPO1's initialisation, "
+        "v5's sticky actions; every value pinned by the arm's flags) with one thing changed; *flags* lists the "
+        "change. The base (*alpha_10M*) lets α fall as in a 10M-frame run (`--schedule_timesteps 2500000`), so "
+        "its 4M frames are the first 4M of the `table5_alpha_10M` runs. *paper_code* is today's preset. "
+        "*Score*: mean game score of the last 100 games at the end; *frames to x*: "
+        "the first iteration whose 100-game mean reaches x, per seed (– never). Arms without their second seed "
+        "yet show one.",
+        "",
+        f"| arm | flags | seeds | score per seed | mean | {thresholds} |",
+        "|---|---|---:|---|---:|" + "---|" * len(PONG_THRESHOLDS),
+    ]
     fig, ax = plt.subplots(figsize=(8, 4.2))
     for arm in arms:
         arm_runs = sorted((r for r in chosen if r.setting == arm), key=lambda r: r.seed)
@@ -434,16 +495,19 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
         reach = [", ".join(_millions(frames_to_reach(r, t)) for r in arm_runs) for t in PONG_THRESHOLDS]
         change = " ".join(changed_flags(ABLATION_SETTINGS[arm][1]))
         flags = f"`{change}`" if change else "(the base)"
-        lines.append(f"| {arm} | {flags} | {len(arm_runs)} | {', '.join(f'{x:.1f}' for x in scores)} "
-                     f"| {scores.mean():.1f} | " + " | ".join(reach) + " |")  # fmt: skip
+        lines.append(
+            f"| {arm} | {flags} | {len(arm_runs)} | {', '.join(f'{x:.1f}' for x in scores)} "
+            f"| {scores.mean():.1f} | " + " | ".join(reach) + " |"
+        )
         n = min(len(r.timesteps) for r in arm_runs)
         frames = arm_runs[0].timesteps[:n] * FRAME_SKIP
         curves = np.stack([r.eprewmean[:n] for r in arm_runs])
         style = dict(color="black", linewidth=2.0) if arm == "alpha_10M" else dict(linewidth=1.1)
         line = ax.plot(frames, _nanmean(curves), label=f"{arm} ({len(arm_runs)})", **style)[0]
         if len(arm_runs) > 1:
-            ax.fill_between(frames, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.15, color=line.get_color(),
-                            linewidth=0)  # fmt: skip
+            ax.fill_between(
+                frames, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.15, color=line.get_color(), linewidth=0
+            )
     ax.set(xlabel="frames", ylabel="mean score, last 100 games", title="Pong: the Atari preset, one factor at a time")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -466,10 +530,14 @@ def build_report(out: Path) -> str:
     }
     commits = sorted(set(provenance.values()))
     dirty = sorted(str(p.relative_to(data_dir)) for p, c in provenance.items() if c.endswith("-dirty"))
-    lines = ["# Reproducing the PPO paper", "",
-             "Made by `python -m baselines_tf2.reproduce report` from the curves in `data/` "
-             "(one CSV per run, written by `python -m baselines_tf2.reproduce {mujoco,table1,atari}`; see the README). "
-             f"{len(runs)} runs. A run's score is the mean return of its last 100 episodes at the end of training.", ""]  # fmt: skip
+    lines = [
+        "# Reproducing the PPO paper",
+        "",
+        "Made by `python -m baselines_tf2.reproduce report` from the curves in `data/` "
+        "(one CSV per run, written by `python -m baselines_tf2.reproduce {mujoco,table1,atari}`; see the README). "
+        f"{len(runs)} runs. A run's score is the mean return of its last 100 episodes at the end of training.",
+        "",
+    ]
     lines += _figure3(runs, out, plt) + _table1(runs, data_dir, out, plt) + _atari(runs, out, plt)
     lines += _ablation(runs, out, plt)
     notes = out / "notes.md"  # hand-written, its numbers {{placeholders}} filled from the data (figures.py)
@@ -478,11 +546,14 @@ def build_report(out: Path) -> str:
         lines += [render(notes.read_text().strip(), figures, "notes.md"), ""]
     if commits:
         counts = {c: sum(v == c for v in provenance.values()) for c in commits}
-        lines += ["Code versions (git commits) that produced these runs, with their number of runs: "
-                  + ", ".join(f"`{c}` ({counts[c]})" for c in commits) + ".", ""]  # fmt: skip
+        versions = ", ".join(f"`{c}` ({counts[c]})" for c in commits)
+        lines += [f"Code versions (git commits) that produced these runs, with their number of runs: {versions}.", ""]
     if dirty:
-        lines += [f"**{len(dirty)} runs were recorded from a work tree with uncommitted changes** (`-dirty`: the "
-                  "code that made them is not known exactly; to be rerun): " + ", ".join(dirty) + ".", ""]  # fmt: skip
+        lines += [
+            f"**{len(dirty)} runs were recorded from a work tree with uncommitted changes** (`-dirty`: the "
+            "code that made them is not known exactly; to be rerun): " + ", ".join(dirty) + ".",
+            "",
+        ]
     text = "\n".join(lines)
     (out / "README.md").write_text(text)
     return text

@@ -36,12 +36,30 @@ __all__ = ["KEPT_COLUMNS", "GridRunner", "curve_path", "git_commit", "is_done"]
 
 # progress.csv columns worth keeping in the committed curves.
 KEPT_COLUMNS = (
-    "total_timesteps", "iterations", "episodes", "eprewmean", "eplenmean", "time_elapsed", "policy_loss", "value_loss",
-    "policy_entropy", "approxkl", "meankl", "clipfrac", "explained_variance", "kl_beta", "epochs_run",
-)  # fmt: skip
+    "total_timesteps",
+    "iterations",
+    "episodes",
+    "eprewmean",
+    "eplenmean",
+    "time_elapsed",
+    "policy_loss",
+    "value_loss",
+    "policy_entropy",
+    "approxkl",
+    "meankl",
+    "clipfrac",
+    "explained_variance",
+    "kl_beta",
+    "epochs_run",
+)
 
-_THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+_THREAD_ENV = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONUNBUFFERED": "1",
+}
 
 
 def curve_path(out: Path, spec: RunSpec) -> Path:
@@ -148,8 +166,10 @@ class GridRunner:
                 job.stderr.close()
                 steps_done += job.spec.timesteps - job.start_steps
                 if code == 0 and self._finish(job):
-                    self.echo(f"  done  {job.spec.key}  final eprewmean {self._final(job.spec):.2f}  "
-                              f"({time.time() - job.started:.0f} s)")  # fmt: skip
+                    self.echo(
+                        f"  done  {job.spec.key}  final eprewmean {self._final(job.spec):.2f}  "
+                        f"({time.time() - job.started:.0f} s)"
+                    )
                 elif self._stop_signal is None:
                     failed.append(job.spec.key)
                     self.echo(f"  FAILED {job.spec.key} (exit {code}): {self._last_error(job.spec)}")
@@ -159,8 +179,10 @@ class GridRunner:
         if self._stop_signal is not None:
             self._stop_all(running)
             left = sum(not is_done(self.out, s) for s in specs)
-            self.echo(f"reproduce: stopped by signal {self._stop_signal}; {total - left}/{total} runs done. "
-                      "Run the same command again to continue (unfinished runs resume from their checkpoints).")  # fmt: skip
+            self.echo(
+                f"reproduce: stopped by signal {self._stop_signal}; {total - left}/{total} runs done. "
+                "Run the same command again to continue (unfinished runs resume from their checkpoints)."
+            )
             return 128 + self._stop_signal
         if failed:
             self.echo(f"reproduce: {len(failed)} run(s) failed: {', '.join(failed)} (logs in {self.work})")
@@ -189,8 +211,13 @@ class GridRunner:
         start_steps = _logged_steps(log / "progress.csv") if resume else 0
         (folder / "command.txt").write_text(" ".join(cmd) + "\n")
         stderr = open(folder / "stderr.log", "a")  # noqa: SIM115 (closed when the job ends)
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **_THREAD_ENV},
-                                preexec_fn=_die_with_parent)  # fmt: skip
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, **_THREAD_ENV},
+            preexec_fn=_die_with_parent,
+        )
         how = f"resumed at {start_steps} steps" if resume else "started"
         self.echo(f"  {how:>8s}  {spec.key}")
         return _Job(spec, proc, time.time(), start_steps, stderr, git_commit())
@@ -214,8 +241,11 @@ class GridRunner:
             writer.writerow(columns)
             for row in rows:
                 writer.writerow([_compact(row[c]) for c in columns])
-        meta = {"command": "python run.py " + " ".join(job.spec.command()), "commit": job.commit,
-                "wall_seconds_last_attempt": round(time.time() - job.started, 1)}  # fmt: skip
+        meta = {
+            "command": "python run.py " + " ".join(job.spec.command()),
+            "commit": job.commit,
+            "wall_seconds_last_attempt": round(time.time() - job.started, 1),
+        }
         target.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
         os.replace(tmp, target)
         shutil.rmtree(folder, ignore_errors=True)

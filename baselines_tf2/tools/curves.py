@@ -99,8 +99,10 @@ def _read_progress(path: str, x_col: str, y_col: str) -> tuple[np.ndarray, np.nd
 
 def _read_monitors(files: list[str], x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
     if y not in _MONITOR_Y:
-        raise CurveError(f"monitor files hold episode returns and lengths only; --y {y} needs a progress.csv "
-                         f"(use --y {' or '.join(_MONITOR_Y)})")  # fmt: skip
+        raise CurveError(
+            f"monitor files hold episode returns and lengths only; --y {y} needs a progress.csv "
+            f"(use --y {' or '.join(_MONITOR_Y)})"
+        )
     episodes = []  # (absolute end time, r, l)
     t_starts = []
     for name in files:

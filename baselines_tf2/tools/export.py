@@ -104,8 +104,12 @@ def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[s
 def _space_info(space: spaces.Space) -> dict[str, Any]:
     info: dict[str, Any] = {"type": type(space).__name__}
     if isinstance(space, spaces.Box):
-        info.update(shape=list(space.shape), dtype=str(space.dtype), low=np.asarray(space.low).tolist(),
-                    high=np.asarray(space.high).tolist())  # fmt: skip
+        info.update(
+            shape=list(space.shape),
+            dtype=str(space.dtype),
+            low=np.asarray(space.low).tolist(),
+            high=np.asarray(space.high).tolist(),
+        )
     elif isinstance(space, spaces.Discrete):
         info["n"] = int(space.n)
     elif isinstance(space, spaces.MultiDiscrete):
@@ -152,13 +156,18 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
         if tflite:
             _write_tflite(tmp, os.path.join(tmp, TFLITE_FILE))
         info = {
-            "signatures": {name: {"inputs": ["observations"] + (["seed"] if name == SAMPLE else []),
-                                  "outputs": ["action", "value"]} for name in signatures},
+            "signatures": {
+                name: {
+                    "inputs": ["observations"] + (["seed"] if name == SAMPLE else []),
+                    "outputs": ["action", "value"],
+                }
+                for name in signatures
+            },
             "observation_space": _space_info(policy.ob_space),
             "observation_dtype": policy.ob_spec.dtype.name,
             "action_space": _space_info(policy.ac_space),
             "tflite": TFLITE_FILE if tflite else None,
-        }  # fmt: skip
+        }
         with open(os.path.join(tmp, INFO_FILE), "w", encoding="utf-8") as f:
             json.dump(info, f, indent=2)
         if os.path.isdir(directory):

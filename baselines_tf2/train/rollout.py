@@ -159,8 +159,14 @@ class RolloutCollector:
                     for i in np.flatnonzero(terminated | truncated)
                 }
             # copies: with copy=False the env reuses its buffers
-            return (np.array(next_obs, self.ob_dtype), np.array(reward, np.float64), np.array(terminated, bool),
-                    np.array(truncated, bool), final_obs, _finished_episodes(infos))  # fmt: skip
+            return (
+                np.array(next_obs, self.ob_dtype),
+                np.array(reward, np.float64),
+                np.array(terminated, bool),
+                np.array(truncated, bool),
+                final_obs,
+                _finished_episodes(infos),
+            )
         next_obs = np.empty_like(self.obs)
         reward, terminated, truncated = np.empty(n), np.empty(n, bool), np.empty(n, bool)
         final_obs = {}
@@ -230,10 +236,16 @@ class RolloutCollector:
             return (values if dtype is None else values.astype(dtype))[:, None]
 
         return Segment(
-            column("obs"), column("actions"), column("rewards", np.float32), column("bootstrap", np.float32),
-            column("dones", bool), column("vpreds", np.float32), column("pdparams", np.float32), np.zeros(1, np.float32),
+            column("obs"),
+            column("actions"),
+            column("rewards", np.float32),
+            column("bootstrap", np.float32),
+            column("dones", bool),
+            column("vpreds", np.float32),
+            column("pdparams", np.float32),
+            np.zeros(1, np.float32),
             episodes,
-        )  # fmt: skip
+        )
 
 
 def _finished_episodes(infos: dict) -> list[tuple[float, int]]:

@@ -39,6 +39,8 @@ class StopOnSignal:
         self.signal = signum
         if self.announce:
             name = signal.Signals(signum).name
-            sys.stderr.write(f"\n{name}: stopping after this iteration and saving a checkpoint "
-                             "(Ctrl-C again to quit at once, without saving)\n")  # fmt: skip
+            sys.stderr.write(
+                f"\n{name}: stopping after this iteration and saving a checkpoint "
+                "(Ctrl-C again to quit at once, without saving)\n"
+            )
             sys.stderr.flush()
