@@ -16,13 +16,23 @@ from types import ModuleType
 MOVED = {
     f"baselines_tf2.common.{old}": f"baselines_tf2.{new}"
     for old, new in {
-        "mpi_util": "mpi.mpi_util", "mpi_adam": "mpi.mpi_adam", "envs": "envs.make",
-        "atari_wrappers": "envs.atari_wrappers", "ale_vector": "envs.ale_vector", "monitor": "envs.monitor",
-        "video": "envs.video", "rollout": "train.rollout", "training": "train.training",
-        "checkpoint": "train.checkpoint", "logger": "train.logger", "evaluate": "tools.evaluate",
-        "export": "tools.export", "curves": "tools.curves", "quiet": "tools.quiet",
+        "mpi_util": "mpi.mpi_util",
+        "mpi_adam": "mpi.mpi_adam",
+        "envs": "envs.make",
+        "atari_wrappers": "envs.atari_wrappers",
+        "ale_vector": "envs.ale_vector",
+        "monitor": "envs.monitor",
+        "video": "envs.video",
+        "rollout": "train.rollout",
+        "training": "train.training",
+        "checkpoint": "train.checkpoint",
+        "logger": "train.logger",
+        "evaluate": "tools.evaluate",
+        "export": "tools.export",
+        "curves": "tools.curves",
+        "quiet": "tools.quiet",
     }.items()
-}  # fmt: skip
+}
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

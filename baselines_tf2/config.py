@@ -21,6 +21,7 @@ from typing import Any
 
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
+from baselines_tf2.validation import non_negative, one_of, positive_int, positive_schedule, unit_interval
 
 __all__ = [
     "ENV_BACKENDS",
@@ -58,32 +59,6 @@ def _s(default: Any, text: str, choices: tuple[str, ...] | None = None) -> Any:
 def doc(cls: type, name: str) -> str:
     """The documentation of setting ``name`` of config class ``cls``."""
     return next(f.metadata["doc"] for f in dataclasses.fields(cls) if f.name == name)
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-
-
-def _non_negative(name: str, value: float) -> None:
-    if not value >= 0 or value == float("inf"):
-        raise ConfigError(f"{name} must be >= 0, got {value}")
-
-
-def _unit_interval(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name} must be in [0, 1], got {value}")
-
-
-def _positive_schedule(name: str, value: Schedule) -> None:
-    start = value_at(value, 1.0)
-    if not start > 0 or start == float("inf"):
-        raise ConfigError(f"{name} must be > 0, got {start}")
-
-
-def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
 @dataclass
@@ -129,9 +104,9 @@ class RunConfig:
                 f"schedule_timesteps {self.schedule_timesteps} is below max_timesteps {self.max_timesteps}: "
                 "the annealed step size would be 0 for the last steps"
             )
-        _positive_int("num_env", self.num_env)
-        _non_negative("save_interval", self.save_interval)
-        _non_negative("save_every_seconds", self.save_every_seconds)
+        positive_int("num_env", self.num_env)
+        non_negative("save_interval", self.save_interval)
+        non_negative("save_every_seconds", self.save_every_seconds)
 
 
 @dataclass
@@ -184,18 +159,18 @@ class PPOConfig:
     def validate(self) -> None:
         """Raise ConfigError for settings PPO cannot run with, naming the setting."""
         for name in ("timesteps_per_actorbatch", "optim_epochs", "optim_batchsize"):
-            _positive_int(name, getattr(self, name))
-        _unit_interval("gamma", self.gamma)
-        _unit_interval("lam", self.lam)
-        _positive_schedule("clip_param", self.clip_param)
-        _positive_schedule("optim_stepsize", self.optim_stepsize)
+            positive_int(name, getattr(self, name))
+        unit_interval("gamma", self.gamma)
+        unit_interval("lam", self.lam)
+        positive_schedule("clip_param", self.clip_param)
+        positive_schedule("optim_stepsize", self.optim_stepsize)
         for name in ("entcoeff", "vf_coef", "max_grad_norm", "target_kl", "kl_beta"):
-            _non_negative(name, getattr(self, name))
+            non_negative(name, getattr(self, name))
         if not self.adam_epsilon > 0:
             raise ConfigError(f"adam_epsilon must be > 0, got {self.adam_epsilon}")
-        _one_of("schedule", self.schedule, SCHEDULES)
-        _one_of("mpi_update", self.mpi_update, MPI_UPDATES)
-        _one_of("loss", self.loss, LOSSES)
+        one_of("schedule", self.schedule, SCHEDULES)
+        one_of("mpi_update", self.mpi_update, MPI_UPDATES)
+        one_of("loss", self.loss, LOSSES)
         if self.loss == "adaptive_kl" and not (self.kl_target > 0 and self.kl_beta > 0):
             raise ConfigError(
                 f"adaptive_kl needs kl_target > 0 and kl_beta > 0, got {self.kl_target} and {self.kl_beta}"
@@ -240,14 +215,14 @@ class PGConfig:
 
     def validate(self) -> None:
         """Raise ConfigError for settings the policy gradient cannot run with."""
-        _positive_int("batch_size", self.batch_size)
-        _one_of("pg_weight", self.pg_weight, PG_WEIGHTS)
-        _positive_schedule("optim_stepsize", self.optim_stepsize)
-        _unit_interval("gamma", self.gamma)
-        _unit_interval("lam", self.lam)
-        _non_negative("vf_coef", self.vf_coef)
-        _non_negative("max_grad_norm", self.max_grad_norm)
-        _non_negative("desired_kl", self.desired_kl)
+        positive_int("batch_size", self.batch_size)
+        one_of("pg_weight", self.pg_weight, PG_WEIGHTS)
+        positive_schedule("optim_stepsize", self.optim_stepsize)
+        unit_interval("gamma", self.gamma)
+        unit_interval("lam", self.lam)
+        non_negative("vf_coef", self.vf_coef)
+        non_negative("max_grad_norm", self.max_grad_norm)
+        non_negative("desired_kl", self.desired_kl)
         if not self.adam_epsilon > 0:
             raise ConfigError(f"adam_epsilon must be > 0, got {self.adam_epsilon}")
 
@@ -276,11 +251,11 @@ class PolicyConfig:
 
     def validate(self) -> None:
         """Raise ConfigError for a network that cannot be built."""
-        _one_of("network", self.network, NETWORKS)
-        _one_of("precision", self.precision, PRECISIONS)
-        _one_of("init", self.init, INITS)
-        _positive_int("hid_size", self.hid_size)
-        _positive_int("num_hid_layers", self.num_hid_layers)
+        one_of("network", self.network, NETWORKS)
+        one_of("precision", self.precision, PRECISIONS)
+        one_of("init", self.init, INITS)
+        positive_int("hid_size", self.hid_size)
+        positive_int("num_hid_layers", self.num_hid_layers)
         if self.network == "mlp" and self.precision != "float32":
             raise ConfigError(
                 f"precision {self.precision} is for CNN policies; the MLP acts in NumPy and trains in float32"

@@ -188,44 +188,6 @@ def check_local_size() -> None:
     assert mpi_util.local_size(mpi_util.get_comm().Split(RANK, 0)) == 1
 
 
-def check_in_graph_allreduce() -> None:
-    """An epoch with the all-reduce inside the compiled call takes the steps of the host-side one."""
-    from baselines_tf2.ppo.update import PPOUpdater  # noqa: PLC0415
-
-    tf.random.set_seed(0)
-    pi = MlpPolicy(spaces.Box(-np.inf, np.inf, (5,)), spaces.Box(-1, 1, (2,)))
-    adam = MpiAdam(pi.trainable_variables)
-    adam.sync()
-    updater = PPOUpdater(pi, adam, entcoeff=0.01, vf_coef=1.0, vf_clip=False, mpi_update="allreduce")
-    rng = np.random.default_rng(RANK)  # different data on each rank: the average matters
-    ob = rng.normal(size=(256, 5)).astype(np.float32)
-    flat, vpred = pi.forward_numpy(ob)
-    batch = dict(
-        ob=ob,
-        ac=rng.normal(size=(256, 2)).astype(np.float32),
-        atarg=rng.normal(size=256).astype(np.float32),
-        vtarg=rng.normal(size=256).astype(np.float32),
-        oldpdparam=flat,
-        oldvpred=vpred,
-    )
-    updater.load_batch(batch)
-    start = adam.getflat()
-    perm = np.random.default_rng(7).permutation(256).reshape(4, 64)
-    results = {}
-    for in_graph in (False, True):
-        adam.setfromflat(start)
-        adam.m.assign(tf.zeros_like(adam.m))
-        adam.v.assign(tf.zeros_like(adam.v))
-        adam.t.assign(0)
-        updater.in_graph_allreduce = in_graph
-        metrics = updater.run_epoch(perm, 1e-3, 0.2)
-        results[in_graph] = (adam.getflat(), metrics)
-    adam.check_synced()
-    np.testing.assert_allclose(results[True][0], results[False][0], rtol=1e-5, atol=1e-7)
-    assert np.abs(results[True][0] - start).max() > 1e-4  # the epoch did move the parameters
-    np.testing.assert_allclose(list(results[True][1].values()), list(results[False][1].values()), rtol=1e-5, atol=1e-7)
-
-
 def check_allgather_update() -> None:
     """Exchanging the batches and stepping on the union of the ranks' minibatches = all-reducing each gradient."""
     from baselines_tf2.ppo.update import PPOUpdater  # noqa: PLC0415
@@ -278,7 +240,6 @@ CHECKS = {
     "variants": check_variants,
     "split": check_split_comm,
     "local": check_local_size,
-    "in_graph": check_in_graph_allreduce,
     "allgather": check_allgather_update,
 }
 

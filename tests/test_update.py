@@ -63,12 +63,11 @@ def test_schedules_do_not_retrace_and_epochs_change_the_policy():
 
 
 @pytest.mark.parametrize("jit_compile", [True, False])
-@pytest.mark.parametrize("in_graph", [True, False])
-def test_one_call_epoch_equals_the_mpi_paths(jit_compile, in_graph):
-    """The one-rank fast path and both MPI paths (gradient, all-reduce in the graph or on the host, apply) agree."""
+def test_one_call_epoch_equals_the_mpi_path(jit_compile):
+    """The one-rank fast path and the all-reduce path (gradient, all-reduce on the host, apply) agree."""
     pi_a, adam_a, fast = make(seed=3, jit_compile=jit_compile)
     pi_b, adam_b, host = make(seed=3, jit_compile=jit_compile)
-    host.single_rank, host.in_graph_allreduce = False, in_graph
+    host.single_rank = False
     batch = make_batch(pi_a)
     make_batch(pi_b)  # same normaliser update
     perm = np.random.default_rng(1).permutation(256).reshape(4, 64)

@@ -86,8 +86,8 @@ class NumpyMlpActor(Actor):
             # A state-independent log-std is an output with zero weights and the log-std as bias.
             w, b = self.layers[-1]
             logstd = snap["logstd"]
-            self.layers[-1] = (np.concatenate([w, np.zeros((w.shape[0], len(logstd)), np.float32)], axis=1),
-                               np.concatenate([b, logstd]))  # fmt: skip
+            zeros = np.zeros((w.shape[0], len(logstd)), np.float32)
+            self.layers[-1] = (np.concatenate([w, zeros], axis=1), np.concatenate([b, logstd]))
 
     def forward(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.subtract(np.asarray(obs).reshape(len(obs), -1), self.mean, dtype=np.float32)

@@ -26,6 +26,7 @@ import difflib
 import importlib
 import os
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
@@ -37,6 +38,7 @@ from baselines_tf2.envs.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
 
 __all__ = [
+    "as_vec_env",
     "ENV_BACKENDS",
     "ENV_TYPES",
     "check_env_backend",
@@ -272,3 +274,18 @@ def check_vec_env(env: gym.vector.VectorEnv) -> None:
         )
     if not isinstance(env.single_observation_space, gym.spaces.Box):
         raise ConfigError(f"observation space {env.single_observation_space} is not supported (need a Box)")
+
+
+def as_vec_env(env: Any, num_env: int, rank: int, log_path: str | None) -> gym.vector.VectorEnv:
+    """A learner's ``env`` argument as a checked vector env: an id (``num_env`` copies, monitor files
+    under ``log_path/monitor``), a vector env, or one env wrapped as a vector of one."""
+    if isinstance(env, str):
+        return make_vec_env(env, num_env, rank=rank, log_dir=os.path.join(log_path, "monitor") if log_path else None)
+    if isinstance(env, gym.vector.VectorEnv):
+        check_vec_env(env)
+        return env
+    if isinstance(env, gym.Env):
+        vec = single_env_as_vec(env)
+        check_vec_env(vec)
+        return vec
+    raise ConfigError(f"env must be a gymnasium Env, VectorEnv or env id, got {type(env).__name__}")

@@ -4,7 +4,7 @@ Every rank computes a flat gradient on its own data; :meth:`MpiAdam.update` all-
 host (through :mod:`baselines_tf2.mpi.mpi_util`), divides by the number of ranks, and applies
 one Adam step in a compiled function. The two halves are also available separately
 (:meth:`average_gradient` on the host, :meth:`apply_gradient` inside a caller's graph) so that a
-learner can fuse the step with its next gradient computation. Ranks that start from the same parameters therefore stay
+learner can compile the step into its own function. Ranks that start from the same parameters therefore stay
 identical, and the result equals single-process Adam on the averaged gradient.
 
 The step is Baselines' (and Kingma & Ba's with the "epsilon hat" placement)::
@@ -118,23 +118,6 @@ class MpiAdam(tf.Module):
         if local.shape != (self.size,):
             raise ValueError(f"flat gradient has shape {local.shape}, expected ({self.size},)")
         globalg = mpi_util.allreduce_sum(local, self.comm)
-        if self.scale_grad_by_procs:
-            globalg /= mpi_util.size(self.comm)
-        return globalg
-
-    def average_gradient_in_graph(self, flat_grad: tf.Tensor) -> tf.Tensor:
-        """:meth:`average_gradient` as a graph op (a host callback), for a compiled epoch under MPI.
-
-        Every rank must run the same sequence of these ops. The parameter check of
-        :meth:`average_gradient` is left to the host (call :meth:`check_synced` between epochs):
-        it would call TensorFlow from inside a running graph.
-        """
-        globalg = tf.numpy_function(self._allreduce_host, [flat_grad], tf.float32, stateful=True)
-        globalg.set_shape([self.size])
-        return globalg
-
-    def _allreduce_host(self, flat_grad: np.ndarray) -> np.ndarray:
-        globalg = mpi_util.allreduce_sum(np.asarray(flat_grad, np.float32), self.comm)
         if self.scale_grad_by_procs:
             globalg /= mpi_util.size(self.comm)
         return globalg

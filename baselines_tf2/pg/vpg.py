@@ -59,9 +59,7 @@ def learn(
         cfg.lam,
     )
     state = PGState()
-    run = TrainingRun(env, policy_fn, run_cfg, adam_epsilon=cfg.adam_epsilon, max_grad_norm=cfg.max_grad_norm,
-                      normalize_rewards=cfg.normalize_rewards, gamma=gamma, callback=callback, comm=comm,
-                      algo_state=state)  # fmt: skip
+    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state)
     vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
     updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)

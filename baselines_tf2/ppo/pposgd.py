@@ -79,15 +79,13 @@ def learn(
     cfg, run_cfg = split_settings(settings, (PPOConfig, config), (RunConfig, run_config))
     cfg.validate()
     state = PPOState(cfg.kl_beta)
-    run = TrainingRun(env, policy_fn, run_cfg, adam_epsilon=cfg.adam_epsilon, max_grad_norm=cfg.max_grad_norm,
-                      normalize_rewards=cfg.normalize_rewards, gamma=cfg.gamma, callback=callback, comm=comm,
-                      algo_state=state)  # fmt: skip
+    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state)
     batch_size = cfg.timesteps_per_actorbatch * run.n_env
     if cfg.optim_batchsize > batch_size:
-        raise ConfigError(f"optim_batchsize {cfg.optim_batchsize} is larger than the batch "
-                          f"({cfg.timesteps_per_actorbatch} x {run.n_env} envs)")  # fmt: skip
-    updater = PPOUpdater(run.policy, run.optimizer, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip,
-                         comm=comm, loss=cfg.loss, kl_beta=state.kl_beta, mpi_update=cfg.mpi_update)  # fmt: skip
+        shape = f"{cfg.timesteps_per_actorbatch} x {run.n_env} envs"
+        raise ConfigError(f"optim_batchsize {cfg.optim_batchsize} is larger than the batch ({shape})")
+    loss = dict(loss=cfg.loss, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip, kl_beta=state.kl_beta)
+    updater = PPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **loss)
     collector = run.make_collector(cfg.timesteps_per_actorbatch)
     step_size, clip_range = cfg.step_size_and_clip()
     try:
@@ -97,14 +95,15 @@ def learn(
             check_segment(seg, run.iteration + 1, comm)
             batch = _prepare_batch(seg, run.policy, run.scaler, cfg.gamma, cfg.lam)
             updater.load_batch(batch)
-            epochs = run_epochs(updater, run.rng, batch_size, cfg.optim_batchsize, cfg.optim_epochs, stepsize, clip,
-                                cfg.target_kl, comm)  # fmt: skip
+            epochs = run_epochs(
+                updater, run.rng, batch_size, cfg.optim_batchsize, cfg.optim_epochs, stepsize, clip, cfg.target_kl, comm
+            )
             metrics = checked_metrics(updater.evaluate(clip), run.optimizer, run.iteration + 1, comm)
             beta = float(state.kl_beta)
             if cfg.loss == "adaptive_kl":
                 state.kl_beta.assign(adapt_kl_beta(beta, metrics["meankl"], cfg.kl_target))
-            metrics.update(explained_variance=explained_variance(batch["vpred_rollout"], batch["vtarg"], comm),
-                           stepsize=stepsize, clip_param=clip, kl_beta=beta, epochs_run=epochs)  # fmt: skip
+            ev = explained_variance(batch["vpred_rollout"], batch["vtarg"], comm)
+            metrics.update(explained_variance=ev, stepsize=stepsize, clip_param=clip, kl_beta=beta, epochs_run=epochs)
             if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
                 break
     finally:

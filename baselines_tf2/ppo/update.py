@@ -1,26 +1,22 @@
 """One PPO epoch over a batch: minibatch gradients of :func:`ppo_loss` applied with :class:`MpiAdam`.
 
-Compiled paths, chosen once by the number of MPI ranks and ``mpi_update``:
+Two paths, chosen once by the number of MPI ranks and ``mpi_update``:
 
-* one rank: the whole epoch (every minibatch's gradient *and* Adam step) is one XLA-compiled
+* one rank, or several with ``allgather``: the whole epoch (every minibatch's gradient *and* Adam step) is one XLA-compiled
   ``tf.function`` call, so the ~0.2 ms cost of entering TensorFlow is paid once per epoch, not per
   minibatch;
-* several ranks, ``allgather`` (the default for MLPs, whose minibatch steps are tiny): the ranks
+  With ``allgather`` (the default for MLPs, whose minibatch steps are tiny) the ranks
   exchange their batches once per iteration and, every epoch, their minibatch indices; each rank
   then runs the one-rank epoch on the *union* of the ranks' minibatch ``i``. The mean gradient
   over that union is the mean of the ranks' minibatch gradients (equal sizes), so this is MpiAdam's
   averaged-gradient step, taken identically on every rank with no collective per minibatch
-  (tested equal to the all-reduce paths). Every rank computes every rank's gradients, which is
-  cheap for an MLP and would not be for a CNN;
-* several ranks, ``allreduce`` (the default for CNNs) with ``in_graph_allreduce``: the epoch is one call too. Its loop runs the
-  XLA-compiled gradient, the all-reduce as a host callback
-  (:meth:`MpiAdam.average_gradient_in_graph`, which calls the MPI helpers), then the XLA-compiled
-  Adam step, so a minibatch costs a callback instead of a whole TensorFlow call;
-* several ranks, ``in_graph_allreduce = False``: per minibatch one compiled call and one host
-  all-reduce (:meth:`MpiAdam.average_gradient`). The call applies the previous minibatch's
-  averaged gradient and then computes this minibatch's gradient, so an epoch costs
-  ``n_minibatches + 1`` calls. Both MPI paths take the same steps (tested) as "gradient,
-  all-reduce, apply" in turn. Minibatches are gathered inside the graph.
+  (tested equal to the all-reduce path). Every rank computes every rank's gradients, which is
+  cheap for an MLP and is not for a CNN;
+* several ranks, ``allreduce`` (the default for CNNs): per minibatch, the compiled gradient, its
+  all-reduce on the host (:meth:`MpiAdam.average_gradient`), the compiled Adam step. No MPI call
+  runs inside a compiled function. Minibatches are gathered inside the graph.
+
+``docs/benchmarks.md`` has the measurements behind the defaults (``mpirun -n 2``, Hopper and Pong).
 
 The batch, the step size and the clip range are held in variables (loaded once per iteration),
 so schedules never retrace and the per-minibatch calls pass only indices and, under MPI, the
@@ -90,7 +86,6 @@ class PPOUpdater:
             raise ValueError(f"mpi_update must be one of {', '.join(MPI_UPDATES)}, got {mpi_update!r}")
         self.comm = comm
         self.single_rank = mpi_util.size(comm) == 1
-        self.in_graph_allreduce = True
         jit_compile = policy.jit_compile if jit_compile is None else jit_compile
         self.allgather = not self.single_rank and (
             mpi_update == "allgather" or (mpi_update == "auto" and bool(jit_compile))
@@ -101,8 +96,7 @@ class PPOUpdater:
         batch_specs = [policy.ob_spec, policy.ac_spec, per_sample, per_sample, policy.pdparam_spec, per_sample]
         # The batch and the scheduled scalars live in variables, loaded once per iteration, so the
         # compiled calls take almost no arguments (each argument costs ~30 us, a NumPy one ~130 us).
-        self.batch = [tf.Variable(tf.zeros([0, *spec.shape[1:]], spec.dtype), shape=spec.shape, trainable=False)
-                      for spec in batch_specs]  # fmt: skip
+        self.batch = [_empty_variable(spec) for spec in batch_specs]
         self.stepsize = tf.Variable(0.0, trainable=False)
         self.clip_param = tf.Variable(0.0, trainable=False)
         self._stepsize_host = self._clip_host = 0.0
@@ -117,19 +111,9 @@ class PPOUpdater:
         self._grad_fn = tf.function(
             self._minibatch_grad, input_signature=[index], jit_compile=jit_compile, autograph=False
         )
-        self._apply_then_grad_fn = tf.function(
-            self._apply_then_grad,
-            input_signature=[tf.TensorSpec([optimizer.size], tf.float32), index],
-            jit_compile=jit_compile,
-            autograph=False,
-        )
         self._metrics_fn = tf.function(self._metrics, input_signature=[], autograph=False)
-        # Under MPI: one call per epoch too, the all-reduce a host callback between compiled pieces.
-        self._apply_fn = tf.function(self._apply, input_signature=[tf.TensorSpec([optimizer.size], tf.float32)],
-                                     jit_compile=jit_compile, autograph=False)  # fmt: skip
-        self._mpi_epoch_fn = tf.function(
-            self._mpi_epoch, input_signature=[tf.TensorSpec([None, None], tf.int32)], autograph=False
-        )
+        flat = tf.TensorSpec([optimizer.size], tf.float32)
+        self._apply_fn = tf.function(self._apply, input_signature=[flat], jit_compile=jit_compile, autograph=False)
         # Calling the traced (concrete) functions directly skips tf.function's argument binding:
         # ~150 us saved on every call, which under MPI is every minibatch. Each is traced on first
         # use (a trace of the policy and loss takes ~0.5 s; most runs use one path only).
@@ -146,11 +130,9 @@ class PPOUpdater:
     def _loss(self, ob, ac, atarg, vtarg, oldpdparam, oldvpred, clip_param):
         pd, vpred = self.policy(ob)
         oldpd = self.policy.pdtype.pdfromflat(oldpdparam)
-        return ppo_loss(
-            pd, vpred, oldpd, ac, atarg, vtarg, oldvpred,
-            clip_param=clip_param, entcoeff=self.entcoeff, vf_coef=self.vf_coef, vf_clip=self.vf_clip,
-            policy_loss=self.policy_loss, kl_beta=self.kl_beta,
-        )  # fmt: skip
+        coefs = dict(entcoeff=self.entcoeff, vf_coef=self.vf_coef, vf_clip=self.vf_clip, kl_beta=self.kl_beta)
+        inputs = (pd, vpred, oldpd, ac, atarg, vtarg, oldvpred)
+        return ppo_loss(*inputs, clip_param=clip_param, policy_loss=self.policy_loss, **coefs)
 
     def _grad(self, ob, ac, atarg, vtarg, oldpdparam, oldvpred, clip_param):
         with tf.GradientTape() as tape:
@@ -176,18 +158,6 @@ class PPOUpdater:
     def _apply(self, avg_grad):
         self.optimizer.apply_gradient(avg_grad, self.stepsize)
         return avg_grad
-
-    def _mpi_epoch(self, perm):
-        def step(i):
-            g, metrics = self._grad_fn(perm[i])
-            self._apply_fn(self.optimizer.average_gradient_in_graph(g))
-            return metrics
-
-        return _mean_over_minibatches(perm, step)
-
-    def _apply_then_grad(self, avg_grad, idx):
-        self.optimizer.apply_gradient(avg_grad, self.stepsize)
-        return self._minibatch_grad(idx)
 
     def _metrics(self):
         _, metrics = self._loss(*self.batch, self.clip_param)
@@ -228,21 +198,12 @@ class PPOUpdater:
             perm = np.concatenate([p + start for p, start in zip(perms, self._rank_starts)], axis=1)
         if self.single_rank or self.allgather:
             return dict(zip(METRIC_NAMES, self._call("_epoch_fn")(tf.constant(perm, tf.int32)).numpy().tolist()))
-        if self.in_graph_allreduce:
-            self.optimizer.check_synced()
-            return dict(zip(METRIC_NAMES, self._mpi_epoch_fn(tf.constant(perm, tf.int32)).numpy().tolist()))
         totals = np.zeros(len(METRIC_NAMES))
-        avg_grad = None
+        grad_fn, apply_fn = self._call("_grad_fn"), self._call("_apply_fn")
         for idx in perm:
-            idx = tf.constant(idx, tf.int32)
-            if avg_grad is None:
-                g, metrics = self._call("_grad_fn")(idx)
-            else:
-                g, metrics = self._call("_apply_then_grad_fn")(tf.constant(avg_grad), idx)
-            avg_grad = self.optimizer.average_gradient(g.numpy())
+            g, metrics = grad_fn(tf.constant(idx, tf.int32))
+            apply_fn(tf.constant(self.optimizer.average_gradient(g.numpy())))
             totals += metrics.numpy()
-        assert avg_grad is not None  # perm has at least one minibatch
-        self.optimizer.apply_averaged(avg_grad, stepsize)
         return dict(zip(METRIC_NAMES, (totals / len(perm)).tolist()))
 
     def evaluate(self, clip_param: float) -> dict[str, float]:
@@ -262,3 +223,8 @@ def _mean_over_minibatches(perm: tf.Tensor, step) -> tf.Tensor:
         lambda i, _: i < n, lambda i, totals: (i + 1, totals + step(i)), (tf.constant(0), tf.zeros([len(METRIC_NAMES)]))
     )
     return totals / tf.cast(n, tf.float32)
+
+
+def _empty_variable(spec: tf.TensorSpec) -> tf.Variable:
+    """A variable of ``spec``'s dtype and (batch-size-free) shape, holding an empty batch until loaded."""
+    return tf.Variable(tf.zeros([0, *spec.shape[1:]], spec.dtype), shape=spec.shape, trainable=False)

@@ -20,7 +20,7 @@ from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-__all__ = ["Logger", "format_table"]
+__all__ = ["Logger", "format_table", "progress_bar"]
 
 
 def _fmt(value: float | int | str) -> str:
@@ -64,8 +64,15 @@ class Logger:
             dropped) and new rows are appended, so one file holds the whole run.
     """
 
-    def __init__(self, log_dir: str | None, *, enabled: bool = True, stdout: bool = True,
-                 echo: Callable[[str], None] | None = None, resume_at: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        log_dir: str | None,
+        *,
+        enabled: bool = True,
+        stdout: bool = True,
+        echo: Callable[[str], None] | None = None,
+        resume_at: int | None = None,
+    ) -> None:
         self.enabled = enabled
         self.log_dir = log_dir
         self.stdout = stdout
@@ -132,3 +139,12 @@ class Logger:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def progress_bar(enabled: bool, total: int, initial: int):
+    """A tqdm bar of timesteps on a terminal (``None`` when disabled or stderr is not a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(total=total or None, initial=initial, unit="step", dynamic_ncols=True, leave=False)

@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -29,7 +28,7 @@ from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.tf_util import configure_threads
 from baselines_tf2.config import RunConfig
-from baselines_tf2.envs.make import check_vec_env, env_seeds, make_vec_env, rank_seed, single_env_as_vec
+from baselines_tf2.envs.make import as_vec_env, env_seeds, rank_seed
 from baselines_tf2.errors import ConfigError, TrainingInterrupted
 from baselines_tf2.mpi import mpi_util
 from baselines_tf2.mpi.mpi_adam import MpiAdam
@@ -43,11 +42,12 @@ from baselines_tf2.train.checkpoint import (
     restored_episodes,
     restored_rng,
 )
-from baselines_tf2.train.logger import Logger
+from baselines_tf2.train.limits import fraction_left
+from baselines_tf2.train.logger import Logger, progress_bar
 from baselines_tf2.train.rollout import RolloutCollector
 from baselines_tf2.train.signals import StopOnSignal
 
-__all__ = ["IterationInfo", "TrainingRun", "fraction_left"]
+__all__ = ["IterationInfo", "LearnerSettings", "TrainingRun", "fraction_left"]
 
 PolicyFn = Callable[[gym.Space, gym.Space], Policy]
 
@@ -62,9 +62,20 @@ class IterationInfo:
     metrics: dict[str, float]
 
 
+class LearnerSettings(Protocol):
+    """What the plumbing reads of a learner's config (both :class:`~baselines_tf2.config.PPOConfig` and ``PGConfig``)."""
+
+    adam_epsilon: float
+    max_grad_norm: float
+    normalize_rewards: bool
+    gamma: float
+
+
 class TrainingRun:
     """Setup and per-iteration bookkeeping shared by the learners (see the module docstring).
 
+    ``algo``: the learner's config (:class:`~baselines_tf2.config.PPOConfig`,
+    :class:`~baselines_tf2.config.PGConfig`), for the optimizer, the reward scaler and gamma.
     ``algo_state``: the learner's own state to checkpoint beside the run's (PPO's adaptive beta, the
     policy gradient's step-size factor), a ``tf.Module`` of variables; a ``legacy`` attribute maps
     a variable to where older versions saved it.
@@ -75,11 +86,8 @@ class TrainingRun:
         env: gym.Env | gym.vector.VectorEnv | str,
         policy_fn: PolicyFn,
         cfg: RunConfig,
+        algo: LearnerSettings,
         *,
-        adam_epsilon: float,
-        max_grad_norm: float,
-        normalize_rewards: bool,
-        gamma: float,
         callback: Callable[[IterationInfo], bool | None] | None,
         comm: Any,
         algo_state: tf.Module | None = None,
@@ -93,7 +101,7 @@ class TrainingRun:
         self.rank, self.size = mpi_util.rank(comm), mpi_util.size(comm)
         if self.size > 1:
             configure_threads(1, 1)  # ranks fill the cores already (no effect if TF is already running)
-        self.vec_env = _as_vec_env(env, cfg.num_env, self.rank, log_path)
+        self.vec_env = as_vec_env(env, cfg.num_env, self.rank, log_path)
         self.n_env = self.vec_env.num_envs
         self.seeds = env_seeds(seed, self.rank, self.n_env)
 
@@ -103,13 +111,16 @@ class TrainingRun:
         if self.policy.ob_rms is not None:
             self.policy.ob_rms.comm = comm  # statistics over the same ranks as the gradients
         self.optimizer = MpiAdam(
-            self.policy.trainable_variables, epsilon=adam_epsilon, max_grad_norm=max_grad_norm or None, comm=comm
+            self.policy.trainable_variables,
+            epsilon=algo.adam_epsilon,
+            max_grad_norm=algo.max_grad_norm or None,
+            comm=comm,
         )
         self.state = TrainState()
-        self.gamma = gamma
+        self.gamma = gamma = algo.gamma
         self.collector: RolloutCollector | None = None
         self._env_states: list | None = None  # this rank's copies' generator states from the checkpoint
-        self.scaler = RewardScaler(self.n_env, gamma, comm=comm) if normalize_rewards else None
+        self.scaler = RewardScaler(self.n_env, gamma, comm=comm) if algo.normalize_rewards else None
         required: dict[str, Any] = dict(policy=self.policy, optimizer=self.optimizer)
         if self.scaler is not None:
             required["reward_scaler"] = self.scaler
@@ -140,14 +151,23 @@ class TrainingRun:
         self.last_save_time = self.tstart
         self.guard = StopOnSignal(announce=self.rank == 0)  # entered when the loop starts
         self._guard_entered = False
-        self.bar = _progress_bar(cfg.progress and self.rank == 0, cfg.max_timesteps, int(self.state.timesteps))
-        self.logger = Logger(log_path, enabled=self.rank == 0, echo=None if self.bar is None else self.bar.write,
-                             resume_at=int(self.state.timesteps) if load_path else None)  # fmt: skip
+        self.bar = progress_bar(cfg.progress and self.rank == 0, cfg.max_timesteps, int(self.state.timesteps))
+        echo = None if self.bar is None else self.bar.write
+        resume_at = int(self.state.timesteps) if load_path else None
+        self.logger = Logger(log_path, enabled=self.rank == 0, echo=echo, resume_at=resume_at)
 
     def make_collector(self, horizon: int) -> RolloutCollector:
         """The run's rollout collector (``horizon`` steps per copy per call); resumed runs restart their episodes exactly."""
-        self.collector = RolloutCollector(self.vec_env, horizon, self.gamma, self.policy.ob_dtype.as_numpy_dtype,
-                                          seeds=self.seeds, reward_scaler=self.scaler, env_states=self._env_states)  # fmt: skip
+        ob_dtype = self.policy.ob_dtype.as_numpy_dtype
+        self.collector = RolloutCollector(
+            self.vec_env,
+            horizon,
+            self.gamma,
+            ob_dtype,
+            seeds=self.seeds,
+            reward_scaler=self.scaler,
+            env_states=self._env_states,
+        )
         return self.collector
 
     @property
@@ -171,8 +191,8 @@ class TrainingRun:
             elapsed = float(mpi_util.allreduce_mean(np.array([time.time() - self.tstart]), self.comm)[0])
         self.iter_start = time.time()
         st = self.state
-        return fraction_left(self.cfg, int(st.timesteps), int(st.episodes), int(st.iters), elapsed,
-                             int(st.schedule_timesteps))  # fmt: skip
+        counters = (int(st.timesteps), int(st.episodes), int(st.iters))
+        return fraction_left(self.cfg, *counters, elapsed, int(st.schedule_timesteps))
 
     def end_iteration(self, local_steps: int, episodes: list[tuple[float, int]], metrics: dict[str, float]) -> bool:
         """Count, log, save and call back after an iteration; ``False`` means stop.
@@ -188,9 +208,9 @@ class TrainingRun:
         new_episodes = [ep for eps in mpi_util.allgather_object(episodes, self.comm) for ep in eps]
         now = time.time()
         signum = self.guard.signal
-        local = np.array([local_steps, signum == signal.SIGINT, signum == signal.SIGTERM, now - self.last_save_time],
-                         np.float64)  # fmt: skip
-        summed_steps, sigint, sigterm, since_save = mpi_util.allreduce_sum(local, self.comm)
+        local = [local_steps, signum == signal.SIGINT, signum == signal.SIGTERM, now - self.last_save_time]
+        summed = mpi_util.allreduce_sum(np.array(local, np.float64), self.comm)
+        summed_steps, sigint, sigterm, since_save = summed
         steps = int(summed_steps)
         self.episodes.extend(new_episodes)
         self.state.timesteps.assign_add(steps)
@@ -272,41 +292,3 @@ class TrainingRun:
             self.save()
         self.logger.close()
         return self.policy
-
-
-def _as_vec_env(env: Any, num_env: int, rank: int, log_path: str | None) -> gym.vector.VectorEnv:
-    if isinstance(env, str):
-        return make_vec_env(env, num_env, rank=rank, log_dir=os.path.join(log_path, "monitor") if log_path else None)
-    if isinstance(env, gym.vector.VectorEnv):
-        check_vec_env(env)
-        return env
-    if isinstance(env, gym.Env):
-        vec = single_env_as_vec(env)
-        check_vec_env(vec)
-        return vec
-    raise ConfigError(f"env must be a gymnasium Env, VectorEnv or env id, got {type(env).__name__}")
-
-
-def fraction_left(
-    cfg: RunConfig, timesteps: int, episodes: int, iters: int, elapsed: float, schedule_timesteps: int = 0
-) -> float | None:
-    """The schedules' fraction left, or ``None`` once a stop limit is reached (pure).
-
-    The stop decision takes the largest share used of any limit set (``cfg.max_*``, 0 = unset).
-    The fraction is ``1 - timesteps / schedule_timesteps`` (floored at 0) when a horizon is set,
-    else ``1 -`` that largest share.
-    """
-    pairs = ((timesteps, cfg.max_timesteps), (episodes, cfg.max_episodes), (iters, cfg.max_iters),
-             (elapsed, cfg.max_seconds))  # fmt: skip
-    shares = [count / limit for count, limit in pairs if limit]
-    if max(shares) >= 1.0:
-        return None
-    return max(1.0 - timesteps / schedule_timesteps, 0.0) if schedule_timesteps else 1.0 - max(shares)
-
-
-def _progress_bar(enabled: bool, total: int, initial: int):
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm  # noqa: PLC0415
-
-    return tqdm(total=total or None, initial=initial, unit="step", dynamic_ncols=True, leave=False)

@@ -43,6 +43,7 @@ MPI_ROW, MPI_ALLREDUCE_ROW = "baselines_tf2 mpirun -n 2", "baselines_tf2 mpirun 
 BF16 = ("--precision", "bfloat16")
 ALE = ("--env_backend", "ale_vector")
 BF16_ROW, BF16_ALE_ROW = "baselines_tf2 " + " ".join(BF16), "baselines_tf2 " + " ".join(BF16 + ALE)
+PONG_MPI = ("baselines_tf2 mpirun -n 2 --mpi_update allgather", "baselines_tf2 mpirun -n 2 --mpi_update allreduce")
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "PRTE_MCA_rmaps_default_mapping_policy": ":oversubscribe"}  # fmt: skip
 
@@ -389,7 +390,10 @@ def atari_section(rows: list[dict]) -> list[str]:
         f"**Separate processes** (at commit {rows[0]['commit']}; `docs/data/throughput_atari.csv`; {rounds} alternating",
         "rounds, medians; steps/s around `learn()`):",
         "",
-        *_table(rows, tuple(i for i in ("baselines_tf2", "stable-baselines3", BF16_ROW, BF16_ALE_ROW) if i in impls)),
+        *_table(
+            rows,
+            tuple(i for i in ("baselines_tf2", "stable-baselines3", BF16_ROW, BF16_ALE_ROW, *PONG_MPI) if i in impls),
+        ),
         "",
         f"- Separately run (at {rows[0]['commit']}), ours with both defaults made {ours / sb3:.2f}x SB3's steps/s "
         f"({whole:.2f}x whole-process).",
@@ -403,6 +407,14 @@ def atari_section(rows: list[dict]) -> list[str]:
             f"- With `--precision bfloat16`: {bf16 / sb3:.2f}x SB3 ({bf16 / ours:.2f}x our default); with",
             f"  `--env_backend ale_vector` as well: {fast / sb3:.2f}x SB3 around `learn()`, {fast_whole:.2f}x whole-process",
             f"  ({fast / ours:.2f}x our default). SB3 runs float32 and its Python Atari wrappers in both comparisons.",
+        ]
+    if all(impl in impls for impl in PONG_MPI):
+        gather, reduce = (median(rows, impl, "steps_per_s") for impl in PONG_MPI)
+        lines += [
+            f"- `mpirun -n 2` (8 envs per rank): `--mpi_update allgather` {gather:,.0f} steps/s ({gather / ours:.2f}x one",
+            f"  rank), `--mpi_update allreduce` {reduce:,.0f} ({reduce / ours:.2f}x): for a CNN the all-reduce of each",
+            "  minibatch's gradient beats exchanging the batches, with which every rank computes both ranks' gradients;",
+            "  `auto` picks it for CNNs (and allgather for MLPs, per the Hopper rows above).",
         ]
     return lines + [
         *pieces_lines(ours),
@@ -475,6 +487,8 @@ def bench(part: str, steps: int, rounds: int, commit: str) -> None:
             lambda: run_sb3(steps, atari=True),
             lambda: run_ours(steps, env="ALE/Pong-v5", flags=BF16),
             lambda: run_ours(steps, env="ALE/Pong-v5", flags=BF16 + ALE),
+            lambda: run_ours(steps, ranks=2, env="ALE/Pong-v5", mpi_update="allgather"),
+            lambda: run_ours(steps, ranks=2, env="ALE/Pong-v5", mpi_update="allreduce"),
         )
     rows = []
     for i in range(rounds):
