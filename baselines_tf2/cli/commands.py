@@ -1,0 +1,241 @@
+"""What run.py does after parsing: check the flags, then train and/or play and export.
+
+Each step imports what it needs (TensorFlow, gymnasium, the learner) when it runs, so that importing
+this module, and parsing, imports none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from baselines_tf2.cli.flags import resolve_settings
+from baselines_tf2.config import PolicyConfig, RunConfig
+from baselines_tf2.errors import CheckpointError, ConfigError, TrainingInterrupted
+
+__all__ = ["export", "play", "run", "train"]
+
+
+def _policy_fn(policy: PolicyConfig):
+    from baselines_tf2.common.policies import CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+
+    if policy.network == "mlp":
+        return partial(MlpPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers, init=policy.init)
+    if policy.precision == "bfloat16" and not bfloat16_is_fast() and mpi_util.rank() == 0:
+        print("note: this CPU has no AMX/AVX512-BF16 units; --precision bfloat16 will be slower than float32")
+    kind = "large" if policy.network == "cnn" else "small"
+    return partial(CnnPolicy, kind=kind, precision=policy.precision, init=policy.init)
+
+
+def _run_record(args: argparse.Namespace, env_type: str, policy: PolicyConfig) -> dict[str, Any]:
+    """What ``run.json`` records beside the checkpoints (and ``--load_path`` checks)."""
+    record = {"alg": args.alg, "env": args.env, "env_type": env_type, **dataclasses.asdict(policy)}
+    return {**record, "repeat_action_probability": args.repeat_action_probability}
+
+
+def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
+    from baselines_tf2.train.checkpoint import read_run_config, resolve_checkpoint  # noqa: PLC0415
+
+    resolve_checkpoint(load_path)
+    saved = read_run_config(load_path)
+    if saved is None:
+        return
+    for key in ("env", "network", "hid_size", "num_hid_layers"):
+        if saved.get(key) != config.get(key):
+            raise CheckpointError(
+                f"checkpoint {load_path} was trained with {key}={saved.get(key)!r}, not {config.get(key)!r}"
+            )
+
+
+def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> None:
+    """The checks of run.py's own flags, before anything is built."""
+    from baselines_tf2.envs.make import check_env_backend, check_repeat_action_probability  # noqa: PLC0415
+    from baselines_tf2.tools.export import check_export_dir  # noqa: PLC0415
+
+    if args.num_timesteps < 0:
+        raise ConfigError(f"--num_timesteps must be >= 0, got {args.num_timesteps}")
+    if args.play_episodes <= 0:
+        raise ConfigError(f"--play_episodes must be > 0, got {args.play_episodes}")
+    if args.num_timesteps == 0 and not (args.play or args.export):
+        raise ConfigError("--num_timesteps 0 trains nothing; add --play or --export to use the loaded policy")
+    if args.num_timesteps == 0 and not run_cfg.load_path:
+        raise ConfigError(f"--{'play' if args.play else 'export'} with --num_timesteps 0 needs --load_path")
+    if args.num_timesteps > 0:
+        run_cfg.validate()
+    if args.export_tflite and not args.export:
+        raise ConfigError("--export_tflite needs --export DIR")
+    if args.export:
+        check_export_dir(args.export)
+    check_env_backend(args.env_backend, args.env, env_type)
+    check_repeat_action_probability(args.repeat_action_probability, args.env, env_type)
+    if args.video and not args.play:
+        raise ConfigError("--video records the --play episodes; add --play")
+
+
+def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) -> int:
+    """Everything after parsing: check, then train and/or play and export. Returns the exit code."""
+    from baselines_tf2.envs.make import env_type_of, import_packages  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+    from baselines_tf2.train.checkpoint import atomic_write_json, check_save_path  # noqa: PLC0415
+
+    import_packages(args.gym_packages)
+    env_type = args.env_type or env_type_of(args.env)
+    algo, run_cfg, policy = resolve_settings(args, env_type)
+    record = _run_record(args, env_type, policy)
+    _check_args(args, env_type, run_cfg)
+    rank = mpi_util.rank()
+    if args.video and rank == 0:
+        _prepare_video(args.env, env_type, args.video)
+    if run_cfg.load_path:
+        _check_compatible(run_cfg.load_path, record)
+    check_save_path(run_cfg.save_path, run_cfg.load_path)
+    if rank == 0:
+        _print_settings(args, env_type, algo, run_cfg, policy)
+        if run_cfg.save_path:
+            atomic_write_json(os.path.join(run_cfg.save_path, "run.json"), record)
+    policy_fn = _policy_fn(policy)
+    if args.num_timesteps > 0:
+        pi = train(args, env_type, algo, run_cfg, policy_fn, record, callback)
+    else:
+        assert run_cfg.load_path is not None  # _check_args requires it without training
+        pi = _restored_policy(args, env_type, policy_fn, run_cfg.load_path)
+    if rank == 0:
+        if args.export:
+            export(pi, args.export, args.export_tflite)
+        if args.play:
+            play(pi, args, env_type, run_cfg.seed)
+    return 0
+
+
+def train(
+    args: argparse.Namespace,
+    env_type: str,
+    algo: Any,
+    run_cfg: RunConfig,
+    policy_fn: Callable[..., Any],
+    record: dict[str, Any],
+    callback: Callable[..., Any] | None = None,
+) -> Any:
+    """Build this rank's training envs and run the learner; returns the trained policy."""
+    from baselines_tf2.envs.make import make_vec_env  # noqa: PLC0415
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+    from baselines_tf2.train.checkpoint import atomic_write_json  # noqa: PLC0415
+
+    learn = _learn_fn(args.alg)
+    log_dir = os.path.join(run_cfg.log_path, "monitor") if run_cfg.log_path else None
+    rank = mpi_util.rank()
+    threads = _threads_per_rank() if args.env_backend == "ale_vector" else 0
+    env = make_vec_env(
+        args.env,
+        run_cfg.num_env,
+        rank=rank,
+        log_dir=log_dir,
+        reward_scale=args.reward_scale,
+        env_type=env_type,
+        backend=args.env_backend,
+        threads=threads,
+        repeat_action_probability=args.repeat_action_probability,
+    )
+    try:
+        pi = learn(env, policy_fn, config=algo, run_config=run_cfg, callback=callback)
+    except TrainingInterrupted as exc:
+        if rank == 0 and exc.folder and not os.path.exists(os.path.join(exc.folder, "run.json")):
+            atomic_write_json(os.path.join(exc.folder, "run.json"), record)  # so --load_path can check it
+        raise
+    env.close()
+    return pi
+
+
+def _learn_fn(alg: str) -> Callable[..., Any]:
+    """The learner behind ``--alg``: PPO's for ppo/ppo1/ppo2, the vanilla policy gradient's for pg."""
+    if alg == "pg":
+        from baselines_tf2.pg.vpg import learn as learn_pg  # noqa: PLC0415
+
+        return learn_pg
+    from baselines_tf2.ppo.pposgd import learn  # noqa: PLC0415
+
+    return learn
+
+
+def _restored_policy(args: argparse.Namespace, env_type: str, policy_fn: Callable[..., Any], load_path: str) -> Any:
+    """The policy of a checkpoint, for ``--num_timesteps 0`` (play or export only)."""
+    from baselines_tf2.envs.make import make_env  # noqa: PLC0415
+    from baselines_tf2.train.checkpoint import restore  # noqa: PLC0415
+
+    env = make_env(args.env, train=False, env_type=env_type, repeat_action_probability=args.repeat_action_probability)
+    pi = policy_fn(env.observation_space, env.action_space)
+    env.close()
+    restore(load_path, policy=pi)
+    return pi
+
+
+def export(pi: Any, folder: str, tflite: bool) -> None:
+    """Write the SavedModel (and TFLite model) and say where."""
+    from baselines_tf2.tools.export import export_saved_model  # noqa: PLC0415
+
+    export_saved_model(pi, folder, tflite=tflite)
+    tflite_note = f" and {os.path.join(folder, 'model.tflite')}" if tflite else ""
+    print(f"exported SavedModel to {folder}{tflite_note} (signatures: serving_default, sample)")
+
+
+def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int) -> None:
+    """Run ``--play_episodes`` deterministic episodes (recording them with ``--video``) and print their returns."""
+    from baselines_tf2.envs.make import make_env  # noqa: PLC0415
+    from baselines_tf2.envs.video import video_prefix  # noqa: PLC0415
+    from baselines_tf2.tools.evaluate import run_episodes  # noqa: PLC0415
+
+    sticky = args.repeat_action_probability
+    env = make_env(args.env, train=False, env_type=env_type, video_dir=args.video, repeat_action_probability=sticky)
+    returns = run_episodes(pi, env, args.play_episodes, seed=seed + 12345)
+    env.close()  # writes the last episode's video
+    for i, ret in enumerate(returns):
+        print(f"episode {i + 1}: return {ret:.2f}")
+    print(f"mean return over {len(returns)} episodes: {sum(returns) / len(returns):.2f}")
+    for i in range(len(returns) if args.video else 0):
+        print(f"video of episode {i + 1}: {os.path.join(args.video, video_prefix(args.env))}-episode-{i}.mp4")
+
+
+def _threads_per_rank() -> int:
+    """This rank's share of the machine's cores (the ranks on one machine split them; collective)."""
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // mpi_util.local_size())
+
+
+def _prepare_video(env_id: str, env_type: str, video_dir: str) -> None:
+    """Before any env is built: an empty target, an encoder, offscreen rendering, one rendered frame."""
+    from baselines_tf2.envs import video  # noqa: PLC0415
+    from baselines_tf2.envs.make import make_base_env  # noqa: PLC0415
+
+    video.check_video_dir(video_dir)
+    video.check_encoder()
+    video.select_sdl_driver()
+    if env_type == "mujoco":
+        video.select_mujoco_gl()
+    video.check_rendering(env_id, make=partial(make_base_env, env_type=env_type))
+
+
+def _print_settings(
+    args: argparse.Namespace, env_type: str, algo: Any, run_cfg: RunConfig, policy: PolicyConfig
+) -> None:
+    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+
+    layers = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "mlp" else f" ({policy.precision})"
+    backend = f" ({args.env_backend})" if args.env_backend != "gymnasium" else ""
+    workers = f"{mpi_util.size()} rank(s) x {run_cfg.num_env} env(s){backend}"
+    print(
+        f"baselines_tf2: --alg {args.alg} on {args.env} ({env_type}), network {policy.network}{layers}, {workers}, "
+        f"{args.num_timesteps} timesteps, seed {run_cfg.seed}"
+    )
+    settings = {**dataclasses.asdict(algo), "init": policy.init}
+    settings.update({k: v for k, v in dataclasses.asdict(run_cfg).items() if v != getattr(RunConfig, k, None)})
+    for key in sorted(settings):
+        print(f"  {key:26s} {settings[key]!r}")
+    sys.stdout.flush()
