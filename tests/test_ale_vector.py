@@ -144,7 +144,7 @@ def test_nature_cnn_pi_old_is_the_acting_network_on_real_frames(precision):
     )
     env.close()
     batch = _prepare_batch(seg, pi, None, 0.99, 0.95)
-    assert np.abs(batch["oldpdparam"]).max() > 0.05
+    assert np.abs(batch.oldpdparam).max() > 0.05
     updater = PPOUpdater(pi, MpiAdam(pi.trainable_variables), entcoeff=0.01, vf_coef=1.0, vf_clip=False)
     updater.load_batch(batch)
     m = updater.evaluate(clip_param=0.1)

@@ -7,7 +7,7 @@ from gymnasium import spaces
 
 from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.mpi.mpi_adam import MpiAdam
-from baselines_tf2.ppo.update import PPOUpdater
+from baselines_tf2.ppo.update import PPOBatch, PPOUpdater
 
 OB, AC = spaces.Box(-np.inf, np.inf, (4,), np.float64), spaces.Box(-1, 1, (2,))
 
@@ -25,14 +25,8 @@ def make_batch(pi, n=256, seed=0):
     pi.ob_rms.update(ob)
     oldpdparam, oldvpred = pi.forward_numpy(ob)  # pi_old recorded after the normaliser update
     ac = (oldpdparam[:, :2] + rng.normal(size=(n, 2))).astype(np.float32)
-    return {
-        "ob": ob,
-        "ac": ac,
-        "atarg": rng.normal(size=n).astype(np.float32),
-        "vtarg": rng.normal(size=n).astype(np.float32),
-        "oldpdparam": oldpdparam,
-        "oldvpred": oldvpred,
-    }
+    atarg, vtarg = rng.normal(size=n).astype(np.float32), rng.normal(size=n).astype(np.float32)
+    return PPOBatch(ob=ob, ac=ac, atarg=atarg, vtarg=vtarg, oldpdparam=oldpdparam, oldvpred=oldvpred)
 
 
 def test_ratio_is_one_before_the_first_step():
@@ -43,7 +37,7 @@ def test_ratio_is_one_before_the_first_step():
     assert m["approxkl"] == pytest.approx(0.0, abs=1e-10)
     assert m["meankl"] == pytest.approx(0.0, abs=1e-7)
     assert m["clipfrac"] == 0.0
-    assert m["policy_loss"] == pytest.approx(-batch["atarg"].mean(), abs=1e-6)
+    assert m["policy_loss"] == pytest.approx(-batch.atarg.mean(), abs=1e-6)
 
 
 def test_schedules_do_not_retrace_and_epochs_change_the_policy():
@@ -88,3 +82,13 @@ def test_max_grad_norm_bounds_the_step():
     norm = adam.apply_gradient(tf.constant([30.0, 40.0]), tf.constant(0.1))
     assert float(norm) == pytest.approx(50.0)
     np.testing.assert_allclose(adam.m.numpy(), 0.1 * np.array([0.6, 0.8]), rtol=1e-6)  # clipped to unit norm
+
+
+def test_a_mapping_batch_loads_as_the_typed_one():
+    pi_a, _, typed = make(seed=3, jit_compile=False)
+    pi_b, _, mapped = make(seed=3, jit_compile=False)
+    batch = make_batch(pi_a)
+    make_batch(pi_b)
+    typed.load_batch(batch)
+    mapped.load_batch(batch._asdict())
+    assert typed.evaluate(0.2) == mapped.evaluate(0.2)

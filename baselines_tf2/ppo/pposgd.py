@@ -40,7 +40,7 @@ from baselines_tf2.errors import ConfigError
 from baselines_tf2.mpi import mpi_util
 from baselines_tf2.ppo.losses import adapt_kl_beta
 from baselines_tf2.ppo.state import PPOState
-from baselines_tf2.ppo.update import PPOUpdater
+from baselines_tf2.ppo.update import PPOBatch, PPOUpdater
 from baselines_tf2.schedules import value_at
 from baselines_tf2.train.checks import check_segment, checked_metrics, explained_variance
 from baselines_tf2.train.rollout import Segment
@@ -102,7 +102,7 @@ def learn(
             beta = float(state.kl_beta)
             if cfg.loss == "adaptive_kl":
                 state.kl_beta.assign(adapt_kl_beta(beta, metrics["meankl"], cfg.kl_target))
-            ev = explained_variance(batch["vpred_rollout"], batch["vtarg"], comm)
+            ev = explained_variance(seg.vpreds.reshape(-1), batch.vtarg, comm)
             metrics.update(explained_variance=ev, stepsize=stepsize, clip_param=clip, kl_beta=beta, epochs_run=epochs)
             if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
                 break
@@ -136,9 +136,7 @@ def run_epochs(
     return epochs
 
 
-def _prepare_batch(
-    seg: Segment, policy: Policy, scaler: RewardScaler | None, gamma: float, lam: float
-) -> dict[str, np.ndarray]:
+def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, gamma: float, lam: float) -> PPOBatch:
     """GAE, normaliser updates and ``pi_old`` for a segment, flattened to ``[T*N, ...]``."""
     adv, tdlamret = gae(seg.rewards + seg.bootstrap, seg.vpreds, seg.dones, seg.last_vpreds, gamma, lam)
     if scaler is not None:
@@ -151,12 +149,11 @@ def _prepare_batch(
     else:
         # Nothing moved since acting: pi_old is what the rollout computed (a CNN forward pass of the batch saved).
         oldpdparam, oldvpred = seg.pdparams.reshape(len(obs), -1), seg.vpreds.reshape(-1)
-    return {
-        "ob": obs,
-        "ac": seg.actions.reshape(-1, *seg.actions.shape[2:]),
-        "atarg": normalize_advantages(adv.reshape(-1)),
-        "vtarg": tdlamret.reshape(-1),
-        "oldpdparam": oldpdparam.astype(np.float32),
-        "oldvpred": oldvpred.astype(np.float32),
-        "vpred_rollout": seg.vpreds.reshape(-1),
-    }
+    return PPOBatch(
+        ob=obs,
+        ac=seg.actions.reshape(-1, *seg.actions.shape[2:]),
+        atarg=normalize_advantages(adv.reshape(-1)),
+        vtarg=tdlamret.reshape(-1),
+        oldpdparam=oldpdparam.astype(np.float32),
+        oldvpred=oldvpred.astype(np.float32),
+    )

@@ -25,7 +25,8 @@ averaged gradient. The minibatch order (``perm``) comes from the host's seeded g
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -37,9 +38,21 @@ from baselines_tf2.mpi import mpi_util
 from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.losses import METRIC_NAMES, POLICY_LOSSES, ppo_loss
 
-__all__ = ["BATCH_KEYS", "MPI_UPDATES", "PPOUpdater"]
+__all__ = ["BATCH_KEYS", "MPI_UPDATES", "PPOBatch", "PPOUpdater"]
 
-BATCH_KEYS = ("ob", "ac", "atarg", "vtarg", "oldpdparam", "oldvpred")
+
+class PPOBatch(NamedTuple):
+    """One iteration's training data, every field ``[n, ...]`` (also the compiled functions' argument order)."""
+
+    ob: Any  # observations
+    ac: Any  # actions taken
+    atarg: Any  # standardised advantages
+    vtarg: Any  # value targets (TD(lambda) returns)
+    oldpdparam: Any  # pi_old's flat distribution parameters
+    oldvpred: Any  # V_old, for the clipped value loss
+
+
+BATCH_KEYS = PPOBatch._fields
 
 
 class PPOUpdater:
@@ -92,8 +105,8 @@ class PPOUpdater:
         )
         self._rank_starts = np.zeros(1, np.int64)  # where each rank's rows start in the gathered batch
         per_sample = tf.TensorSpec([None], tf.float32)
-        # in BATCH_KEYS order: ob, ac, atarg, vtarg, oldpdparam, oldvpred
-        batch_specs = [policy.ob_spec, policy.ac_spec, per_sample, per_sample, policy.pdparam_spec, per_sample]
+        specs = PPOBatch(policy.ob_spec, policy.ac_spec, per_sample, per_sample, policy.pdparam_spec, per_sample)
+        batch_specs = list(specs)
         # The batch and the scheduled scalars live in variables, loaded once per iteration, so the
         # compiled calls take almost no arguments (each argument costs ~30 us, a NumPy one ~130 us).
         self.batch = [_empty_variable(spec) for spec in batch_specs]
@@ -165,13 +178,13 @@ class PPOUpdater:
 
     # ---------------------------------------------------------------- host API
 
-    def load_batch(self, batch: dict[str, np.ndarray]) -> None:
-        """Copy a batch (keys :data:`BATCH_KEYS`, all ``[n, ...]``) into TensorFlow, once per iteration.
+    def load_batch(self, batch: PPOBatch | Mapping[str, np.ndarray]) -> None:
+        """Copy a batch (a :class:`PPOBatch`, or a mapping with its field names) into TensorFlow, once per iteration.
 
         With ``allgather`` (collective) every rank loads all ranks' batches, after checking that
         the ranks' parameters still agree.
         """
-        arrays = [batch[k] for k in BATCH_KEYS]
+        arrays = list(batch) if isinstance(batch, PPOBatch) else [batch[k] for k in BATCH_KEYS]
         if self.allgather:
             self.optimizer.check_synced()
             arrays, self._rank_starts = mpi_util.allgather_rows(arrays, self.comm)

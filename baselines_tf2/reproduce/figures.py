@@ -16,7 +16,7 @@ Keys (``<task>`` as ``Hopper``, ``Pong``):
   for 3 seeds in every cell), ``table1.single_seed_cells``;
 * ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>}`` (``reproduce atari``'s
   runs), the same under ``atari_table5.<task>`` for the pre-ablation preset's runs (``table5_alpha_10M``);
-* ``ablation.<arm>.{mean,finals,seeds,frames_to_<score>}``, ``ablation.runs``;
+* ``ablation.<arm>.{mean,finals,seeds,frames_to_<score>,steps_per_s}`` (per seed where a list), ``ablation.runs``;
 * ``budget.mujoco_minutes.{min,max}`` (training time of one 1M-step run, two at a time);
 * references (``reference/``): ``paper.table1.<setting>``, ``sb3.<task>.first_score`` and
   ``sb3.<task>.first_frames`` (when rl-zoo3's SB3 run first reached that score).
@@ -188,6 +188,9 @@ def _ablation(runs: list, figures: dict[str, str]) -> None:
         figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
         for score in (-19, -10, 10):
             figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r, score) for r in arm_runs)
+        rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in arm_runs if r.elapsed is not None]
+        if rates:
+            figures[f"{key}.steps_per_s"] = ", ".join(f"{x:.0f}" for x in rates)
 
 
 def _references(figures: dict[str, str]) -> None:
