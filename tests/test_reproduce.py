@@ -78,6 +78,12 @@ def _curves(out):
     return sorted((out / "data").glob("*/*/seed*.csv"))
 
 
+def _unfinished_checkpoints(out, work):
+    """Checkpoints of runs whose curve is not written yet (a finished run's folder may still hold its own)."""
+    finished = {p.relative_to(out / "data").with_suffix("") for p in _curves(out)}
+    return [p for p in work.glob("*/*/seed*/ckpt/checkpoint") if p.parent.parent.relative_to(work) not in finished]
+
+
 def test_killed_midway_and_restarted_reruns_nothing_finished(tmp_path):
     out = tmp_path / "results"
     grid_flags = ["table1", "--envs", "CartPole-v1", "--settings", "clip_0.2", "none", "--seeds", "0", "1"]
@@ -88,7 +94,7 @@ def test_killed_midway_and_restarted_reruns_nothing_finished(tmp_path):
     deadline = time.time() + 240
     # Stop once one run is finished and the next has a checkpoint but is not finished.
     while time.time() < deadline and first.poll() is None:
-        if _curves(out) and list(work.glob("*/*/seed*/ckpt/checkpoint")):
+        if _curves(out) and _unfinished_checkpoints(out, work):
             first.send_signal(signal.SIGTERM)
             break
         time.sleep(0.05)
