@@ -41,11 +41,11 @@ from baselines_tf2.reproduce.grid import (
     SETTINGS,
 )
 from baselines_tf2.reproduce.random_policy import load_random_scores
+from baselines_tf2.reproduce.references import REFERENCE, paper_table1
 
 __all__ = ["BEGIN", "END", "compute_figures", "frames_to_reach", "render", "replace_block", "training_seconds"]
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-_REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 def training_seconds(elapsed: np.ndarray) -> float:
@@ -90,7 +90,7 @@ def compute_figures(runs: list, data_dir: Path, normalised_scores) -> dict[str, 
 
 
 def _figure3(runs: list, figures: dict[str, str]) -> None:
-    with open(_REFERENCE / "mujoco_1m.csv", newline="") as f:
+    with open(REFERENCE / "mujoco_1m.csv", newline="") as f:
         ppo2 = {row["task"]: float(row["baselines_ppo2_v2_6seeds"]) for row in csv.DictReader(f)}
     above: list[str] = []
     below: list[str] = []
@@ -194,11 +194,9 @@ def _ablation(runs: list, figures: dict[str, str]) -> None:
 
 
 def _references(figures: dict[str, str]) -> None:
-    from baselines_tf2.reproduce.report import paper_table1  # noqa: PLC0415 (report imports this module)
-
     for setting, value in paper_table1().items():
         figures[f"paper.table1.{setting}"] = f"{value:.2f}"
-    with open(_REFERENCE / "atari_10m.csv", newline="") as f:
+    with open(REFERENCE / "atari_10m.csv", newline="") as f:
         for row in csv.DictReader(f):
             if row.get("sb3_rlzoo3_first_score"):
                 figures[f"sb3.{row['game']}.first_score"] = row["sb3_rlzoo3_first_score"]

@@ -37,6 +37,7 @@ from baselines_tf2.reproduce.grid import (
     changed_flags,
 )
 from baselines_tf2.reproduce.random_policy import load_random_scores
+from baselines_tf2.reproduce.references import paper_table1, read_reference
 
 __all__ = [
     "Run",
@@ -51,21 +52,6 @@ __all__ = [
 ]
 
 PONG_THRESHOLDS = (-19.0, -10.0, 10.0)
-
-REFERENCE = Path(__file__).resolve().parent / "reference"
-_PAPER_NAMES = {  # paper_table1.csv (variant, setting) -> our setting name
-    ("no clipping or penalty", ""): "none",
-    ("clipping", "epsilon=0.1"): "clip_0.1",
-    ("clipping", "epsilon=0.2"): "clip_0.2",
-    ("clipping", "epsilon=0.3"): "clip_0.3",
-    ("adaptive KL", "d_targ=0.003"): "adaptive_kl_0.003",
-    ("adaptive KL", "d_targ=0.01"): "adaptive_kl_0.01",
-    ("adaptive KL", "d_targ=0.03"): "adaptive_kl_0.03",
-    ("fixed KL", "beta=0.3"): "fixed_kl_0.3",
-    ("fixed KL", "beta=1"): "fixed_kl_1",
-    ("fixed KL", "beta=3"): "fixed_kl_3",
-    ("fixed KL", "beta=10"): "fixed_kl_10",
-}
 
 
 @dataclass
@@ -177,11 +163,6 @@ def normalised_scores(runs: list[Run], random: dict[str, float]) -> dict[str, di
     return out
 
 
-def _read_reference(name: str, key: str) -> dict[str, dict[str, str]]:
-    with open(REFERENCE / name, newline="") as f:
-        return {row[key]: row for row in csv.DictReader(f)}
-
-
 def _plot_curves(ax, runs: list[Run], label: str | None = None, x_scale: float = 1.0, **style: Any) -> None:
     """Mean curve and min-max band over ``runs`` (cut to the shortest run); x is timesteps times ``x_scale``."""
     n = min(len(r.timesteps) for r in runs)
@@ -206,7 +187,7 @@ def _figure3(runs: list[Run], out: Path, plt) -> list[str]:
     envs = sorted({r.env for r in chosen}, key=lambda e: (e not in MUJOCO_ENVS, e))
     if not envs:
         return []
-    refs = _read_reference("mujoco_1m.csv", "task")
+    refs = read_reference("mujoco_1m.csv", "task")
     ref_cols = [
         ("baselines_ppo2_v2_6seeds", "Baselines ppo2 (-v2, 6 seeds)"),
         ("cleanrl_ppo_v4_3seeds", "CleanRL (-v4, 3 seeds)"),
@@ -291,12 +272,6 @@ def _figure3_columns(runs: list[Run], envs: list[str], refs: dict[str, dict[str,
         published = refs.get(task, {}).get("baselines_ppo2_v2_6seeds") or "–"
         lines.append(f"| {env} | " + " | ".join(cells) + f" | {published} |")
     return [*lines, ""]
-
-
-def paper_table1() -> dict[str, float]:
-    """The paper's Table 1 average normalised score per setting (``reference/paper_table1.csv``)."""
-    with open(REFERENCE / "paper_table1.csv", newline="") as f:
-        return {_PAPER_NAMES[(r["variant"], r["setting"])]: float(r["avg_normalized_score"]) for r in csv.DictReader(f)}
 
 
 def _table1(runs: list[Run], data_dir: Path, out: Path, plt) -> list[str]:
@@ -410,7 +385,7 @@ def _atari(runs: list[Run], out: Path, plt) -> list[str]:
     envs = sorted({r.env for r in chosen})
     if not envs:
         return []
-    refs = _read_reference("atari_10m.csv", "game")
+    refs = read_reference("atari_10m.csv", "game")
     fig, axes = plt.subplots(1, len(envs), figsize=(4 * len(envs), 3), squeeze=False)
     lines = [
         "## Atari: the paper's settings, 10M frames",
