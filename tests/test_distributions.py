@@ -168,6 +168,30 @@ def test_entropy_and_kl_agree_with_sampling(space, flat_p, flat_q):
     np.testing.assert_allclose(p.kl(p).numpy()[:10], 0.0, atol=1e-6)
 
 
+@pytest.mark.parametrize("sampler", ["numpy", "stateless"])
+@pytest.mark.parametrize("space, flat_p, flat_q", SAMPLING_CASES, ids=lambda c: type(c).__name__)
+def test_the_pdtype_samplers_draw_from_the_distribution(space, flat_p, flat_q, sampler):
+    """The host sampler (rollouts, ``act``) and the in-graph stateless one (export) draw from ``pdfromflat``'s law."""
+    n = 100_000
+    pdtype = make_pdtype(space)
+    flat = np.tile(flat_p, (n, 1)).astype(np.float32)
+    if sampler == "numpy":
+        x = pdtype.sample_numpy(flat, np.random.default_rng(0))
+    else:
+        x = pdtype.sample_stateless(tf.constant(flat), tf.constant(7, tf.int64)).numpy()
+        again = pdtype.sample_stateless(tf.constant(flat[:100]), tf.constant(7, tf.int64)).numpy()
+        other = pdtype.sample_stateless(tf.constant(flat[:100]), tf.constant(8, tf.int64)).numpy()
+        np.testing.assert_array_equal(again, x[:100])
+        assert not np.array_equal(other, again)
+    assert x.shape == (n, *pdtype.sample_shape()) and x.dtype == pdtype.sample_dtype().as_numpy_dtype
+    p = pdtype.pdfromflat(tf.constant(flat))
+    q = pdtype.pdfromflat(tf.constant(np.tile(flat_q, (n, 1)), tf.float32))
+    logp = p.logp(tf.constant(x)).numpy()
+    assert abs(-logp.mean() - float(p.entropy()[0])) < 4 * logp.std() / np.sqrt(n)
+    log_ratio = logp - q.logp(tf.constant(x)).numpy()
+    assert abs(log_ratio.mean() - float(p.kl(q)[0])) < 4 * log_ratio.std() / np.sqrt(n)
+
+
 def test_gaussian_samples_have_the_parameters_moments():
     tf.random.set_seed(1)
     mean, logstd = np.array([1.0, -2.0]), np.array([0.0, np.log(0.5)])

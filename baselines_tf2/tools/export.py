@@ -33,13 +33,7 @@ import numpy as np
 import tensorflow as tf
 from gymnasium import spaces
 
-from baselines_tf2.common.distributions import (
-    BernoulliPdType,
-    CategoricalPdType,
-    DiagGaussianPdType,
-    MultiCategoricalPdType,
-    PdType,
-)
+from baselines_tf2.common.distributions import PdType
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ConfigError, ExportError
 
@@ -58,25 +52,8 @@ def check_export_dir(directory: str) -> None:
 
 
 def sample_actions(pdtype: PdType, flat: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """An action per row of flat parameters ``[batch, param]``, drawn by stateless ops from ``seed`` (int64 scalar)."""
-    key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    if isinstance(pdtype, DiagGaussianPdType):
-        mean, logstd = tf.split(flat, 2, axis=-1)
-        return mean + tf.exp(logstd) * tf.random.stateless_normal(tf.shape(mean), key)
-    if isinstance(pdtype, CategoricalPdType):
-        return _categorical(flat, key)
-    if isinstance(pdtype, MultiCategoricalPdType):
-        keys = tf.random.experimental.stateless_split(key, num=len(pdtype.nvec))
-        parts = tf.split(flat, [int(n) for n in pdtype.nvec], axis=-1)
-        return tf.stack([_categorical(logits, keys[i]) for i, logits in enumerate(parts)], axis=-1)
-    if isinstance(pdtype, BernoulliPdType):
-        uniform = tf.random.stateless_uniform(tf.shape(flat), key)
-        return tf.cast(uniform < tf.sigmoid(flat), tf.int32)
-    raise TypeError(f"no in-graph sampler for {type(pdtype).__name__}")
-
-
-def _categorical(logits: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
-    return tf.cast(tf.random.stateless_categorical(logits, 1, key)[:, 0], tf.int32)
+    """An action per row of flat parameters ``[batch, param]``: ``pdtype.sample_stateless`` (kept for old callers)."""
+    return pdtype.sample_stateless(flat, seed)
 
 
 def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[str, Any]]:
@@ -91,7 +68,7 @@ def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[s
 
     def stochastic_fn(observations: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
         flat, vpred = policy.forward(observations)
-        return {"action": sample_actions(policy.pdtype, flat, seed), "value": vpred}
+        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred}
 
     module.serving = tf.function(deterministic, input_signature=[ob_spec])
     signatures = {SERVING: module.serving}
