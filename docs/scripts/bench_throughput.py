@@ -42,6 +42,7 @@ REPORT = REPO / "docs" / "benchmarks.md"
 MPI_ROW, MPI_ALLREDUCE_ROW = "baselines_tf2 mpirun -n 2", "baselines_tf2 mpirun -n 2 --mpi_update allreduce"
 BF16 = ("--precision", "bfloat16")
 ALE = ("--env_backend", "ale_vector")
+LOG_ROW = "baselines_tf2 --log_path"  # progress.csv, TensorBoard events and monitor files written
 BF16_ROW, BF16_ALE_ROW = "baselines_tf2 " + " ".join(BF16), "baselines_tf2 " + " ".join(BF16 + ALE)
 PONG_MPI = ("baselines_tf2 mpirun -n 2 --mpi_update allgather", "baselines_tf2 mpirun -n 2 --mpi_update allreduce")
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -132,8 +133,10 @@ def lockstep_workers(part: str, steps: int) -> list[tuple[str, list[str]]]:
     ours, sb3 = [sys.executable, worker, "ours"], [str(BENCH_VENV / "bin" / "python"), worker, "sb3"]
     if part == "mujoco":
         common = ["--env", "Hopper-v5", "--num_timesteps", str(steps)]
+        logs = ["--", "--log_path", tempfile.mkdtemp(prefix="lockstep-logs-")]
         return [("baselines_tf2", ours + common), ("stable-baselines3", sb3 + common),
-                ("bare environment", [sys.executable, worker, "bare", *common])]  # fmt: skip
+                ("bare environment", [sys.executable, worker, "bare", *common]),
+                (LOG_ROW, [*ours, *common, *logs])]  # fmt: skip
     common = ["--env", "ALE/Pong-v5", "--num_timesteps", str(steps)]
     return [("baselines_tf2", ours + common), ("stable-baselines3", [*sb3, *common, "--atari"]),
             (BF16_ROW, [*ours, *common, "--", *BF16]), (BF16_ALE_ROW, [*ours, *common, "--", *BF16, *ALE])]  # fmt: skip
@@ -314,6 +317,13 @@ def lockstep_lines(part: str) -> list[str]:
             "  The bare environment acts at random, so its Hopper episodes are ~20 steps and resets weigh more",
             "  than in training; the ratio compares two different mixes of steps and resets.",
         ]
+        if LOG_ROW in summary:
+            logged = summary[LOG_ROW]
+            lines.append(
+                f"- **Logging costs {1 - logged['steps_per_s'] / ours['steps_per_s']:.1%}** of the steps/s while training "
+                f"(`--log_path`: progress.csv, TensorBoard events, monitor files; target <= 5%); median of the "
+                f"paired per-round ratios {1 - paired(logged, ours):.1%}."
+            )
         target = "3.5x"
     else:
         target = "2x"
