@@ -24,6 +24,7 @@ from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
 from baselines_tf2.validation import non_negative, one_of, positive_int, positive_schedule, unit_interval
 
 __all__ = [
+    "ACTION_MASKING",
     "ENV_BACKENDS",
     "ENV_TYPES",
     "INITS",
@@ -49,6 +50,7 @@ LOSSES = ("clip", "none", "fixed_kl", "adaptive_kl")
 MPI_UPDATES = ("auto", "allgather", "allreduce")
 PG_WEIGHTS = ("return", "reward_to_go", "gae")
 SCHEDULES = ("constant", "linear")
+ACTION_MASKING = ("auto", "on", "off")  # invalid-action masks from the env: when provided, required, ignored
 
 
 def _s(default: Any, text: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -85,6 +87,13 @@ class RunConfig:
         600.0, "also save every this many seconds of wall time when save_path is set (0: off)"
     )
     progress: bool = _s(True, "show a tqdm progress bar on a terminal")
+    action_masking: str = _s(
+        "auto",
+        "invalid-action masking for Discrete and MultiDiscrete actions, the masks read from the env's "
+        "action_masks() method (SB3-contrib's) or info['action_mask']: auto (when the env provides them), on "
+        "(required: an error if it does not), off (ignored)",
+        ACTION_MASKING,
+    )
 
     def validate(self) -> None:
         """Raise ConfigError for settings no run can use."""
@@ -107,6 +116,7 @@ class RunConfig:
         positive_int("num_env", self.num_env)
         non_negative("save_interval", self.save_interval)
         non_negative("save_every_seconds", self.save_every_seconds)
+        one_of("action_masking", self.action_masking, ACTION_MASKING)
 
 
 @dataclass
