@@ -68,5 +68,7 @@ def test_keywords_are_sorted_into_configs_and_misspellings_refused():
         {"clip_param": 0.1, "seed": 3}, (PPOConfig, PPOConfig(optim_epochs=4)), (RunConfig, None)
     )
     assert (algo.clip_param, algo.optim_epochs, run.seed) == (0.1, 4, 3)
-    with pytest.raises(ConfigError, match="learn\\(\\) got unknown setting\\(s\\) max_timestep; valid: action_masking, adam_epsilon"):
+    with pytest.raises(
+        ConfigError, match="learn\\(\\) got unknown setting\\(s\\) max_timestep; valid: action_masking, adam_epsilon"
+    ):
         learn("CartPole-v1", None, max_timestep=5)

@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import run_mpi
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from toy_envs import MaskedChoiceEnv
 
@@ -135,3 +136,11 @@ def test_ppo_with_masks_learns_what_ppo_without_cannot():
     assert 4 < finals["auto"][0] < 6.5, finals["auto"]  # starts near random
     assert finals["auto"][-1] > 8.5, finals["auto"]
     assert max(finals["off"]) < 0, finals["off"]
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("check", ["update_paths", "learn"])
+def test_masks_under_mpirun_two_ranks(check):
+    proc = run_mpi(["tests/mpi_masking_worker.py", check])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"rank 0: {check} OK" in proc.stdout and f"rank 1: {check} OK" in proc.stdout
