@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -181,7 +182,9 @@ def export(pi: Any, folder: str, tflite: bool) -> None:
 
     export_saved_model(pi, folder, tflite=tflite)
     tflite_note = f" and {os.path.join(folder, 'model.tflite')}" if tflite else ""
-    print(f"exported SavedModel to {folder}{tflite_note} (signatures: serving_default, sample)")
+    with open(os.path.join(folder, "export.json"), encoding="utf-8") as f:
+        names = ", ".join(json.load(f)["signatures"])
+    print(f"exported SavedModel to {folder}{tflite_note} (signatures: {names})")
 
 
 def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int, action_masking: str = "auto") -> None:

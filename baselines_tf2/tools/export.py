@@ -13,7 +13,13 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
   mean, most likely category), as ``pi.act(stochastic=False, ...)``, and ``vpred``;
 * ``sample(observations, seed) -> {"action", "value"}`` (with ``stochastic=True``): actions drawn
   inside the graph with TensorFlow's stateless random ops, so the same ``seed`` (int64 scalar) and
-  observations give the same actions; vary the seed between calls.
+  observations give the same actions; vary the seed between calls;
+* for ``Discrete`` and ``MultiDiscrete`` actions, ``serving_masked(observations, action_mask)`` and
+  ``sample_masked(observations, seed, action_mask)``: the same over the valid actions of a bool
+  ``action_mask`` ``[batch, n or sum(nvec)]`` (the training mask's layout; every row needs a valid
+  action). A policy trained with masks never learned anything about invalid actions' logits (their
+  gradient is 0), so deploy it through these. Separate signatures because a signature has no
+  optional inputs, and the unmasked ones stay as they were.
 
 Actions are the distribution's, not clipped to the action space's bounds (``run.py`` clips ``Box``
 actions in the environment; do the same when deploying, the bounds are in ``export.json``).
@@ -37,10 +43,21 @@ from baselines_tf2.common.distributions import PdType
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ConfigError, ExportError
 
-__all__ = ["SAMPLE", "SERVING", "TFLITE_FILE", "check_export_dir", "export_saved_model", "sample_actions"]
+__all__ = [
+    "SAMPLE",
+    "SAMPLE_MASKED",
+    "SERVING",
+    "SERVING_MASKED",
+    "TFLITE_FILE",
+    "check_export_dir",
+    "export_saved_model",
+    "sample_actions",
+]
 
 SERVING = "serving_default"
 SAMPLE = "sample"
+SERVING_MASKED = "serving_masked"
+SAMPLE_MASKED = "sample_masked"
 TFLITE_FILE = "model.tflite"
 INFO_FILE = "export.json"
 
@@ -75,7 +92,30 @@ def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[s
     if stochastic:
         module.sample = tf.function(stochastic_fn, input_signature=[ob_spec, tf.TensorSpec([], tf.int64, name="seed")])
         signatures[SAMPLE] = module.sample
+    if policy.pdtype.maskable:
+        signatures.update(_masked_signatures(module, policy, ob_spec, stochastic))
     return module, signatures
+
+
+def _masked_signatures(module: tf.Module, policy: Policy, ob_spec: tf.TensorSpec, stochastic: bool) -> dict[str, Any]:
+    """``serving_masked`` (and ``sample_masked``): the signatures above over the valid actions of ``action_mask``."""
+    mask_spec = tf.TensorSpec(policy.pdparam_spec.shape, tf.bool, name="action_mask")
+
+    def deterministic(observations: tf.Tensor, action_mask: tf.Tensor) -> dict[str, tf.Tensor]:
+        pd, vpred = policy(observations, action_mask)
+        return {"action": pd.mode(), "value": vpred}
+
+    def stochastic_fn(observations: tf.Tensor, seed: tf.Tensor, action_mask: tf.Tensor) -> dict[str, tf.Tensor]:
+        flat, vpred = policy.forward(observations)
+        return {"action": policy.pdtype.sample_stateless(flat, seed, action_mask), "value": vpred}
+
+    module.serving_masked = tf.function(deterministic, input_signature=[ob_spec, mask_spec])
+    signatures = {SERVING_MASKED: module.serving_masked}
+    if stochastic:
+        seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+        module.sample_masked = tf.function(stochastic_fn, input_signature=[ob_spec, seed_spec, mask_spec])
+        signatures[SAMPLE_MASKED] = module.sample_masked
+    return signatures
 
 
 def _space_info(space: spaces.Space) -> dict[str, Any]:
@@ -134,11 +174,8 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
             _write_tflite(tmp, os.path.join(tmp, TFLITE_FILE))
         info = {
             "signatures": {
-                name: {
-                    "inputs": ["observations"] + (["seed"] if name == SAMPLE else []),
-                    "outputs": ["action", "value"],
-                }
-                for name in signatures
+                name: {"inputs": [spec.name for spec in fn.input_signature], "outputs": ["action", "value"]}
+                for name, fn in signatures.items()
             },
             "observation_space": _space_info(policy.ob_space),
             "observation_dtype": policy.ob_spec.dtype.name,
