@@ -2,6 +2,7 @@
 
 from functools import partial
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -112,6 +113,23 @@ def test_masking_flags_from_the_cli(capsys):
     assert err.startswith("run.py: error: action_masking is on, but the env provides no action masks")
     assert main(["--action_masking", "maybe"]) == 2
     assert "--action_masking: invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+class NoValidAction(MaskedChoiceEnv):
+    def action_masks(self):
+        return np.zeros(8, bool) if self.t >= 3 else super().action_masks()
+
+
+def test_a_bad_mask_during_training_is_one_line_from_the_cli(capsys):
+    if "ToyNoValidAction-v0" not in gym.registry:
+        gym.register("ToyNoValidAction-v0", entry_point=NoValidAction)
+    argv = ["--env", "ToyNoValidAction-v0", "--env_type", "classic_control", "--num_timesteps", "512"]
+    assert main([*argv, "--timesteps_per_actorbatch", "256", "--progress", "false"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "run.py: error: ActionMaskError: the action mask from the env copies' action_masks() allows no action "
+        "for env copy 0: every state needs a valid action\n"
+    )
 
 
 def test_ppo_with_masks_learns_what_ppo_without_cannot():

@@ -144,7 +144,7 @@ class MaskedChoiceEnv(_ChoiceEnv):
 
 
 class InfoMaskedChoiceEnv(_ChoiceEnv):
-    """:class:`_ChoiceEnv` giving its mask in ``info["action_mask"]`` (gymnasium's convention, as Taxi-v3), as int8."""
+    """:class:`_ChoiceEnv` giving its mask in ``info["action_mask"]`` (gymnasium's convention, as Taxi), as int8."""
 
     def _info(self):
         return {"action_mask": np.concatenate(self.allowed).astype(np.int8)}

@@ -41,7 +41,7 @@ def mask_sizes(space: spaces.Space) -> list[int] | None:
 def check_action_masks(masks: Any, sizes: list[int], source: str = "action mask") -> np.ndarray:
     """``masks`` as a bool array ``[batch, sum(sizes)]``, or :class:`ActionMaskError` naming the problem.
 
-    Accepts any array-like of bools or 0/1 integers (Taxi-v3's ``info["action_mask"]`` is int8).
+    Accepts any array-like of bools or 0/1 integers (Taxi's ``info["action_mask"]`` is int8).
 
     Raises:
         ActionMaskError: a mask of the wrong shape, or a row (a component of a row) with no valid action.

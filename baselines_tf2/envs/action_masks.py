@@ -7,7 +7,7 @@ An env provides masks in one of two ways, looked for in this order:
    wrappers (gymnasium's ``get_wrapper_attr``; vector envs other than ``SyncVectorEnv`` through
    ``env.call("action_masks")``, e.g. ``AsyncVectorEnv``);
 2. ``info["action_mask"]``, returned by ``reset`` and ``step`` for the state they lead to
-   (gymnasium's convention, e.g. Taxi-v3).
+   (gymnasium's convention, e.g. Taxi).
 
 The layout is :mod:`baselines_tf2.common.masking`'s (``[n]`` for ``Discrete(n)``, ``[sum(nvec)]``
 for ``MultiDiscrete``), checked at every read. ``action_masking``: ``auto`` uses masks when the env
