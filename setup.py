@@ -4,6 +4,8 @@ from pathlib import Path
 
 from setuptools import find_packages, setup
 
+ONNX = ["tf2onnx>=1.17", "onnx>=1.16", "onnxruntime>=1.17"]
+
 setup(
     name="baselines_tf2",
     version="0.1.0",
@@ -29,7 +31,10 @@ setup(
         "moviepy>=1.0",  # gymnasium's RecordVideo writes MP4 with it (run.py --video)
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1"],
+        # run.py --export_onnx / export_saved_model(onnx=True): tf2onnx converts, onnxruntime runs the model.
+        # tf2onnx 1.17 is the first release without a protobuf<4 pin (TensorFlow >= 2.20 needs protobuf >= 5.28).
+        "onnx": ONNX,
+        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1", *ONNX],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

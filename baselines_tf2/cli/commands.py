@@ -57,6 +57,7 @@ def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> 
     """The checks of run.py's own flags, before anything is built."""
     from baselines_tf2.envs.make import check_env_backend, check_repeat_action_probability  # noqa: PLC0415
     from baselines_tf2.tools.export import check_export_dir  # noqa: PLC0415
+    from baselines_tf2.tools.onnx_export import check_onnx_available  # noqa: PLC0415
 
     if args.num_timesteps < 0:
         raise ConfigError(f"--num_timesteps must be >= 0, got {args.num_timesteps}")
@@ -68,10 +69,13 @@ def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> 
         raise ConfigError(f"--{'play' if args.play else 'export'} with --num_timesteps 0 needs --load_path")
     if args.num_timesteps > 0:
         run_cfg.validate()
-    if args.export_tflite and not args.export:
-        raise ConfigError("--export_tflite needs --export DIR")
+    for flag in ("export_tflite", "export_onnx"):
+        if getattr(args, flag) and not args.export:
+            raise ConfigError(f"--{flag} needs --export DIR")
     if args.export:
         check_export_dir(args.export)
+    if args.export_onnx:
+        check_onnx_available()  # before training, not after it
     check_env_backend(args.env_backend, args.env, env_type)
     check_repeat_action_probability(args.repeat_action_probability, args.env, env_type)
     if args.video and not args.play:
@@ -107,7 +111,7 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
         pi = _restored_policy(args, env_type, policy_fn, run_cfg.load_path)
     if rank == 0:
         if args.export:
-            export(pi, args.export, args.export_tflite)
+            export(pi, args.export, args.export_tflite, args.export_onnx)
         if args.play:
             play(pi, args, env_type, run_cfg.seed)
     return 0
@@ -175,13 +179,13 @@ def _restored_policy(args: argparse.Namespace, env_type: str, policy_fn: Callabl
     return pi
 
 
-def export(pi: Any, folder: str, tflite: bool) -> None:
-    """Write the SavedModel (and TFLite model) and say where."""
-    from baselines_tf2.tools.export import export_saved_model  # noqa: PLC0415
+def export(pi: Any, folder: str, tflite: bool, onnx: bool = False) -> None:
+    """Write the SavedModel (and the TFLite and ONNX models) and say where."""
+    from baselines_tf2.tools.export import ONNX_FILE, TFLITE_FILE, export_saved_model  # noqa: PLC0415
 
-    export_saved_model(pi, folder, tflite=tflite)
-    tflite_note = f" and {os.path.join(folder, 'model.tflite')}" if tflite else ""
-    print(f"exported SavedModel to {folder}{tflite_note} (signatures: serving_default, sample)")
+    export_saved_model(pi, folder, tflite=tflite, onnx=onnx)
+    extras = [os.path.join(folder, name) for name, wanted in ((TFLITE_FILE, tflite), (ONNX_FILE, onnx)) if wanted]
+    print(f"exported SavedModel to {' and '.join([folder, *extras])} (signatures: serving_default, sample)")
 
 
 def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int) -> None:

@@ -43,6 +43,7 @@ _EXPORT_HELP = (
     "write a SavedModel of the policy to this new folder after training (or, with --num_timesteps 0, of the "
     "--load_path checkpoint)"
 )
+_EXPORT_ONNX_HELP = 'with --export, also write DIR/model.onnx (needs tf2onnx: pip install "baselines_tf2[onnx]")'
 _GYM_PACKAGES_HELP = "import these packages first (they register custom environments), as RL-Zoo's flag"
 
 
@@ -127,6 +128,7 @@ def build_parser(alg: str = "ppo") -> argparse.ArgumentParser:
     p.add_argument("--video", default=None, metavar="DIR", help="with --play, record each episode to DIR as MP4")
     p.add_argument("--export", default=None, metavar="DIR", help=_EXPORT_HELP)
     p.add_argument("--export_tflite", action="store_true", help="with --export, also write DIR/model.tflite")
+    p.add_argument("--export_onnx", action="store_true", help=_EXPORT_ONNX_HELP)
     p.add_argument("--gym_packages", nargs="+", default=[], metavar="PKG", help=_GYM_PACKAGES_HELP)
     p.add_argument("--debug", action="store_true", help="show tracebacks (and TensorFlow's start-up log)")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up log")

@@ -18,7 +18,9 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
 Actions are the distribution's, not clipped to the action space's bounds (``run.py`` clips ``Box``
 actions in the environment; do the same when deploying, the bounds are in ``export.json``).
 ``tflite=True`` also writes ``model.tflite`` holding ``serving_default`` only, in TFLite's builtin
-ops (the stateless random ops of ``sample`` would need the Flex delegate).
+ops (the stateless random ops of ``sample`` would need the Flex delegate); ``onnx=True`` writes
+``model.onnx``, ``serving_default`` converted by tf2onnx (:mod:`baselines_tf2.tools.onnx_export`).
+The signature functions are built in :mod:`baselines_tf2.tools.serving`.
 """
 
 from __future__ import annotations
@@ -36,11 +38,19 @@ from gymnasium import spaces
 from baselines_tf2.common.distributions import PdType
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ConfigError, ExportError
+from baselines_tf2.tools.onnx_export import ONNX_FILE, check_onnx_available, write_onnx
+from baselines_tf2.tools.serving import SAMPLE, SERVING, sample_function, serving_function, signature_names
 
-__all__ = ["SAMPLE", "SERVING", "TFLITE_FILE", "check_export_dir", "export_saved_model", "sample_actions"]
+__all__ = [
+    "ONNX_FILE",
+    "SAMPLE",
+    "SERVING",
+    "TFLITE_FILE",
+    "check_export_dir",
+    "export_saved_model",
+    "sample_actions",
+]
 
-SERVING = "serving_default"
-SAMPLE = "sample"
 TFLITE_FILE = "model.tflite"
 INFO_FILE = "export.json"
 
@@ -60,20 +70,10 @@ def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[s
     """A module holding the policy's variables and the signature functions (and only those)."""
     module = tf.Module(name="exported_policy")
     module.policy_variables = list(policy.variables)  # tracked, so the SavedModel holds them
-    ob_spec = tf.TensorSpec(policy.ob_spec.shape, policy.ob_spec.dtype, name="observations")
-
-    def deterministic(observations: tf.Tensor) -> dict[str, tf.Tensor]:
-        pd, vpred = policy(observations)
-        return {"action": pd.mode(), "value": vpred}
-
-    def stochastic_fn(observations: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
-        flat, vpred = policy.forward(observations)
-        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred}
-
-    module.serving = tf.function(deterministic, input_signature=[ob_spec])
+    module.serving = serving_function(policy)
     signatures = {SERVING: module.serving}
     if stochastic:
-        module.sample = tf.function(stochastic_fn, input_signature=[ob_spec, tf.TensorSpec([], tf.int64, name="seed")])
+        module.sample = sample_function(policy)
         signatures[SAMPLE] = module.sample
     return module, signatures
 
@@ -108,7 +108,9 @@ def _write_tflite(saved_model: str, path: str) -> None:
         f.write(model)
 
 
-def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = True, tflite: bool = False) -> str:
+def export_saved_model(
+    policy: Policy, directory: str, *, stochastic: bool = True, tflite: bool = False, onnx: bool = False
+) -> str:
     """Write ``policy`` as a SavedModel into the new folder ``directory``; returns ``directory``.
 
     Args:
@@ -118,11 +120,16 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
             sibling folder first and renamed at the end, so a failed export leaves nothing behind.
         stochastic: add the ``sample`` signature.
         tflite: also write ``model.tflite`` (``serving_default`` only).
+        onnx: also write ``model.onnx`` (``serving_default`` only, converted by tf2onnx; needs the
+            ``onnx`` extra, checked before anything is written).
 
     Besides the SavedModel, ``export.json`` records the signatures, the observation and action
-    spaces (with the ``Box`` bounds to clip actions to) and whether ``model.tflite`` is present.
+    spaces (with the ``Box`` bounds to clip actions to) and which of ``model.tflite`` and
+    ``model.onnx`` are present.
     """
     check_export_dir(directory)
+    if onnx:
+        check_onnx_available()
     parent = os.path.dirname(os.path.abspath(directory))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".export-")
@@ -132,18 +139,15 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
         tf.saved_model.save(module, tmp, signatures=signatures)
         if tflite:
             _write_tflite(tmp, os.path.join(tmp, TFLITE_FILE))
+        if onnx:
+            write_onnx(module.serving, os.path.join(tmp, ONNX_FILE))
         info = {
-            "signatures": {
-                name: {
-                    "inputs": ["observations"] + (["seed"] if name == SAMPLE else []),
-                    "outputs": ["action", "value"],
-                }
-                for name in signatures
-            },
+            "signatures": {name: signature_names(function) for name, function in signatures.items()},
             "observation_space": _space_info(policy.ob_space),
             "observation_dtype": policy.ob_spec.dtype.name,
             "action_space": _space_info(policy.ac_space),
             "tflite": TFLITE_FILE if tflite else None,
+            "onnx": ONNX_FILE if onnx else None,
         }
         with open(os.path.join(tmp, INFO_FILE), "w", encoding="utf-8") as f:
             json.dump(info, f, indent=2)

@@ -1,0 +1,60 @@
+"""The functions an exported policy serves, built once and converted by every export format.
+
+:func:`serving_function` is ``serving_default``: raw observations in, the distribution's mode and
+``vpred`` out, with the observation normaliser inside the graph. The SavedModel holds it, and the
+TFLite and ONNX models are converted from it, so all three compute the same thing.
+:func:`sample_function` is the SavedModel's ``sample`` signature (stateless random ops in the graph).
+
+Every converter reads a function's inputs from its ``input_signature`` (the ``TensorSpec`` names)
+and its outputs from the keys of the dict it returns, never from a fixed list: a recurrent policy's
+serving function, ``(observations, state) -> {"action", "value", "state"}``, needs only to be built
+here, and the SavedModel, ONNX model and ``export.json`` follow (see :func:`signature_names`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from baselines_tf2.common.policies import Policy
+
+__all__ = ["SAMPLE", "SERVING", "sample_function", "serving_function", "signature_names"]
+
+SERVING = "serving_default"
+SAMPLE = "sample"
+
+
+def _observations_spec(policy: Policy) -> tf.TensorSpec:
+    return tf.TensorSpec(policy.ob_spec.shape, policy.ob_spec.dtype, name="observations")
+
+
+def serving_function(policy: Policy) -> Any:
+    """``observations [batch, *ob_shape] -> {"action": mode, "value": vpred}``, a ``tf.function`` with its input signature.
+
+    The observations are raw (the policy's ``ob_spec`` dtype); the actions are
+    ``pi.act(stochastic=False, ...)``'s.
+    """
+
+    def deterministic(observations: tf.Tensor) -> dict[str, tf.Tensor]:
+        pd, vpred = policy(observations)
+        return {"action": pd.mode(), "value": vpred}
+
+    return tf.function(deterministic, input_signature=[_observations_spec(policy)])
+
+
+def sample_function(policy: Policy) -> Any:
+    """``(observations, seed) -> {"action": sample, "value": vpred}``: ``pdtype.sample_stateless`` from ``seed`` (int64 scalar)."""
+
+    def stochastic(observations: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+        flat, vpred = policy.forward(observations)
+        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred}
+
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+    return tf.function(stochastic, input_signature=[_observations_spec(policy), seed_spec])
+
+
+def signature_names(function: Any) -> dict[str, list[str]]:
+    """The input names (in order) and output names (sorted) of a function built here, as ``export.json`` lists them."""
+    outputs = function.get_concrete_function().structured_outputs
+    return {"inputs": [spec.name for spec in function.input_signature], "outputs": sorted(outputs)}
