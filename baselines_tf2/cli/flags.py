@@ -13,6 +13,7 @@ import difflib
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from baselines_tf2._version import __version__
 from baselines_tf2.config import ENV_BACKENDS, ENV_TYPES, PGConfig, PolicyConfig, PPOConfig, RunConfig
 from baselines_tf2.ppo.defaults import ALGS, presets
 
@@ -116,6 +117,7 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, title: str) ->
 def build_parser(alg: str = "ppo") -> argparse.ArgumentParser:
     """run.py's flags for ``--alg alg``: its own, then every config field (imports no TensorFlow)."""
     p = _Parser(prog="run.py", description=_DESCRIPTION, epilog=_EPILOG)
+    p.add_argument("--version", action="version", version=f"baselines_tf2 {__version__}")
     p.add_argument("--alg", default="ppo", choices=ALGS, help=_ALG_HELP)
     p.add_argument("--env", default="CartPole-v1", help="gymnasium environment id")
     p.add_argument("--env_type", default=None, choices=ENV_TYPES, help="override the type detected from the id")
