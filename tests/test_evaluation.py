@@ -129,12 +129,12 @@ def test_evaluation_does_not_change_training(tmp_path):
 
 
 def test_evaluation_time_is_not_in_fps(monkeypatch, tmp_path):
-    scripted_scores(monkeypatch, [1.0], seconds=1.0)
+    scripted_scores(monkeypatch, [1.0], seconds=2.0)
     log = str(tmp_path / "log")
     learn("CartPole-v1", MlpPolicy, max_iters=2, eval_every=2, eval_episodes=1, log_path=log, **FAST)
     row = read_rows(log)[1]
     assert float(row["eval/return_mean"]) == 1.0
-    assert float(row["fps"]) > 256 / 1.0  # 256 steps in well under the evaluation's second
+    assert float(row["fps"]) > 256 / 2.0  # 256 steps in well under the evaluation's 2 s
 
 
 def test_best_checkpoint_written_when_the_score_improves_and_kept_on_resume(monkeypatch, tmp_path):
