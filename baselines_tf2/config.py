@@ -21,7 +21,14 @@ from typing import Any
 
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
-from baselines_tf2.validation import non_negative, one_of, positive_int, positive_schedule, unit_interval
+from baselines_tf2.validation import (
+    non_negative,
+    non_negative_int,
+    one_of,
+    positive_int,
+    positive_schedule,
+    unit_interval,
+)
 
 __all__ = [
     "ENV_BACKENDS",
@@ -85,6 +92,12 @@ class RunConfig:
         600.0, "also save every this many seconds of wall time when save_path is set (0: off)"
     )
     progress: bool = _s(True, "show a tqdm progress bar on a terminal")
+    eval_every: int = _s(
+        0,
+        "every K iterations (and after the last), play eval_episodes deterministic episodes on a separate env and "
+        "log eval/return_mean, eval/return_std, eval/length_mean; the best policy goes to save_path/best (0: off)",
+    )
+    eval_episodes: int = _s(10, "episodes per evaluation (eval_every), shared among the MPI ranks")
 
     def validate(self) -> None:
         """Raise ConfigError for settings no run can use."""
@@ -107,6 +120,8 @@ class RunConfig:
         positive_int("num_env", self.num_env)
         non_negative("save_interval", self.save_interval)
         non_negative("save_every_seconds", self.save_every_seconds)
+        non_negative_int("eval_every", self.eval_every)
+        positive_int("eval_episodes", self.eval_episodes)
 
 
 @dataclass

@@ -127,7 +127,7 @@ def train(
     callback: Callable[..., Any] | None = None,
 ) -> Any:
     """Build this rank's training envs and run the learner; returns the trained policy."""
-    from baselines_tf2.envs.make import make_vec_env  # noqa: PLC0415
+    from baselines_tf2.envs.make import make_env, make_vec_env  # noqa: PLC0415
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
     from baselines_tf2.train.checkpoint import atomic_write_json  # noqa: PLC0415
 
@@ -146,8 +146,10 @@ def train(
         threads=threads,
         repeat_action_probability=args.repeat_action_probability,
     )
+    sticky = args.repeat_action_probability  # --eval_every's env: as --play's (Atari: whole games, true scores)
+    eval_env = partial(make_env, args.env, train=False, env_type=env_type, repeat_action_probability=sticky)
     try:
-        pi = learn(env, policy_fn, config=algo, run_config=run_cfg, callback=callback)
+        pi = learn(env, policy_fn, config=algo, run_config=run_cfg, callback=callback, eval_env=eval_env)
     except TrainingInterrupted as exc:
         if rank == 0 and exc.folder and not os.path.exists(os.path.join(exc.folder, "run.json")):
             atomic_write_json(os.path.join(exc.folder, "run.json"), record)  # so --load_path can check it

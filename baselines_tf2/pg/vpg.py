@@ -39,6 +39,7 @@ def learn(
     run_config: RunConfig | None = None,
     callback: Callable[[IterationInfo], bool | None] | None = None,
     comm: Any = None,
+    eval_env: gym.Env | Callable[[], gym.Env] | None = None,
     **settings: Any,
 ) -> Policy:
     """Train a policy with the vanilla policy gradient and return it.
@@ -59,7 +60,7 @@ def learn(
         cfg.lam,
     )
     state = PGState()
-    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state)
+    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state, eval_env=eval_env)
     vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
     updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)

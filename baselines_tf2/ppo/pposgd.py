@@ -59,6 +59,7 @@ def learn(
     run_config: RunConfig | None = None,
     callback: Callable[[IterationInfo], bool | None] | None = None,
     comm: Any = None,
+    eval_env: gym.Env | Callable[[], gym.Env] | None = None,
     **settings: Any,
 ) -> Policy:
     """Train a policy with PPO and return it (Baselines' ``learn(env, policy_fn, **kwargs)``).
@@ -72,6 +73,8 @@ def learn(
             :class:`~baselines_tf2.config.RunConfig` to start from (default: their defaults).
         callback: called with an :class:`IterationInfo` after each iteration; ``False`` stops.
         comm: MPI communicator (default: all ranks).
+        eval_env: with ``eval_every``, the env of the evaluations, or a function making one (needed when
+            ``env`` is not an id; see :mod:`baselines_tf2.train.evaluation`).
         settings: any field of either config by name (``max_timesteps=1_000_000``, ``clip_param=0.1``,
             ...), overriding ``config`` / ``run_config``; each is documented in
             :mod:`baselines_tf2.config`. At least one stop limit is required.
@@ -79,7 +82,7 @@ def learn(
     cfg, run_cfg = split_settings(settings, (PPOConfig, config), (RunConfig, run_config))
     cfg.validate()
     state = PPOState(cfg.kl_beta)
-    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state)
+    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state, eval_env=eval_env)
     batch_size = cfg.timesteps_per_actorbatch * run.n_env
     if cfg.optim_batchsize > batch_size:
         shape = f"{cfg.timesteps_per_actorbatch} x {run.n_env} envs"

@@ -1,4 +1,4 @@
-"""Running whole episodes with a trained policy (``run.py --play``)."""
+"""Running whole episodes with a trained policy (``run.py --play``, and evaluation during training)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,40 @@ import numpy as np
 from baselines_tf2.common.actors import make_actor
 from baselines_tf2.common.policies import Policy
 
-__all__ = ["run_episodes"]
+__all__ = ["episode_stats", "run_episodes"]
+
+
+def episode_stats(
+    policy: Policy, env: gym.Env, episodes: int, *, deterministic: bool = True, seed: int = 0, reseed: bool = False
+) -> list[tuple[float, int]]:
+    """``(return, length)`` of ``episodes`` complete episodes of ``env`` (the Monitor's when present).
+
+    ``deterministic`` acts with the distribution's mode, as Baselines' ``--play`` does; sampling
+    draws from a generator of its own seeded with ``seed``, never from the training one. The first
+    reset is seeded with ``seed``; with ``reseed`` episode ``i`` is reset with ``seed + i``, so each
+    episode's start is fixed whatever was played before it (evaluation shares episodes among MPI
+    ranks). The env is reset once per episode (not after the last one, so a video recorder records
+    no extra episode). Acting only reads the policy: its observation normaliser is not updated.
+    """
+    actor = make_actor(policy, np.random.default_rng(seed))
+    stats: list[tuple[float, int]] = []
+    obs, _ = env.reset(seed=seed)
+    total, steps = 0.0, 0
+    while len(stats) < episodes:
+        action, _ = actor.step(np.asarray(obs)[None], stochastic=not deterministic)
+        obs, reward, terminated, truncated, info = env.step(action[0])
+        total, steps = total + float(reward), steps + 1
+        if terminated or truncated:
+            episode = info.get("episode")
+            stats.append((float(episode["r"]), int(episode["l"])) if episode else (total, steps))
+            total, steps = 0.0, 0
+            if len(stats) < episodes:
+                obs, _ = env.reset(seed=seed + len(stats)) if reseed else env.reset()
+    return stats
 
 
 def run_episodes(
     policy: Policy, env: gym.Env, episodes: int, *, deterministic: bool = True, seed: int = 0
 ) -> list[float]:
-    """Returns of ``episodes`` complete episodes of ``env`` (the Monitor's score when present).
-
-    ``deterministic`` acts with the distribution's mode, as Baselines' ``--play`` does. The env
-    is reset once per episode (not after the last one, so a video recorder records no extra episode).
-    """
-    actor = make_actor(policy, np.random.default_rng(seed))
-    returns: list[float] = []
-    obs, _ = env.reset(seed=seed)
-    total = 0.0
-    while len(returns) < episodes:
-        action, _ = actor.step(np.asarray(obs)[None], stochastic=not deterministic)
-        obs, reward, terminated, truncated, info = env.step(action[0])
-        total += float(reward)
-        if terminated or truncated:
-            returns.append(float(info["episode"]["r"]) if "episode" in info else total)
-            total = 0.0
-            if len(returns) < episodes:
-                obs, _ = env.reset()
-    return returns
+    """Returns of ``episodes`` complete episodes of ``env``; see :func:`episode_stats`."""
+    return [ret for ret, _ in episode_stats(policy, env, episodes, deterministic=deterministic, seed=seed)]
