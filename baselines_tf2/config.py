@@ -15,10 +15,10 @@ TensorFlow nor gymnasium, so ``run.py --help`` answers at once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from baselines_tf2.config_keywords import split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
 from baselines_tf2.validation import non_negative, one_of, positive_int, positive_schedule, unit_interval
@@ -260,22 +260,3 @@ class PolicyConfig:
             raise ConfigError(
                 f"precision {self.precision} is for CNN policies; the MLP acts in NumPy and trains in float32"
             )
-
-
-def split_settings(
-    settings: Mapping[str, Any], *classes_and_bases: tuple[Any, Any], where: str = "learn()"
-) -> list[Any]:
-    """Sort keyword settings into config objects: ``(cls, base)`` pairs -> ``replace(base or cls(), ...)``.
-
-    A name that no class has is an error naming the valid ones, as a misspelled keyword should be.
-    """
-    names = [{f.name for f in dataclasses.fields(cls)} for cls, _ in classes_and_bases]
-    unknown = sorted(set(settings) - set().union(*names))
-    if unknown:
-        valid = ", ".join(sorted(set().union(*names)))
-        raise ConfigError(f"{where} got unknown setting(s) {', '.join(unknown)}; valid: {valid}")
-    out = []
-    for (cls, base), fields_of in zip(classes_and_bases, names):
-        mine = {k: v for k, v in settings.items() if k in fields_of}
-        out.append(dataclasses.replace(base if base is not None else cls(), **mine))
-    return out
