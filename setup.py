@@ -29,7 +29,8 @@ setup(
         "moviepy>=1.0",  # gymnasium's RecordVideo writes MP4 with it (run.py --video)
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1"],
+        "wandb": ["wandb>=0.19"],  # run.py --track: Weights & Biases experiment tracking
+        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1", "wandb>=0.19"],  # wandb: the --track tests
     },
     classifiers=[
         "Programming Language :: Python :: 3",
