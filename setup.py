@@ -40,7 +40,9 @@ setup(
         # run.py --export_onnx / export_saved_model(onnx=True): tf2onnx converts, onnxruntime runs the model.
         # tf2onnx 1.17 is the first release without a protobuf<4 pin (TensorFlow >= 2.20 needs protobuf >= 5.28).
         "onnx": ONNX,
-        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1", "build>=1.0", *ONNX],  # build: the wheel test
+        "wandb": ["wandb>=0.19"],  # run.py --track: Weights & Biases experiment tracking
+        # build: the wheel test; wandb: the --track tests
+        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1", "build>=1.0", "wandb>=0.19", *ONNX],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -5,6 +5,7 @@
 * :class:`PPOConfig`: PPO's settings (``ppo.learn``), each named as Baselines named it.
 * :class:`PGConfig`: the vanilla policy gradient's (``pg.learn``).
 * :class:`PolicyConfig`: the network ``run.py`` builds.
+* :class:`TrackingConfig`: ``run.py --track``, experiment tracking with Weights & Biases.
 
 Each field carries its documentation (``field(metadata={"doc": ...})``), from which ``run.py``
 generates its flags and ``--help``; each class has one ``validate()`` that raises
@@ -15,10 +16,10 @@ TensorFlow nor gymnasium, so ``run.py --help`` answers at once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from baselines_tf2.config_keywords import split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
 from baselines_tf2.validation import (
@@ -43,6 +44,7 @@ __all__ = [
     "PPOConfig",
     "PolicyConfig",
     "RunConfig",
+    "TrackingConfig",
     "doc",
     "split_settings",
 ]
@@ -55,6 +57,7 @@ INITS = ("ppo1", "orthogonal")
 LOSSES = ("clip", "none", "fixed_kl", "adaptive_kl")
 MPI_UPDATES = ("auto", "allgather", "allreduce")
 PG_WEIGHTS = ("return", "reward_to_go", "gae")
+WANDB_MODES = ("online", "offline")
 SCHEDULES = ("constant", "linear")
 
 
@@ -277,20 +280,27 @@ class PolicyConfig:
             )
 
 
-def split_settings(
-    settings: Mapping[str, Any], *classes_and_bases: tuple[Any, Any], where: str = "learn()"
-) -> list[Any]:
-    """Sort keyword settings into config objects: ``(cls, base)`` pairs -> ``replace(base or cls(), ...)``.
+@dataclass
+class TrackingConfig:
+    """``run.py --track``: the run's settings and log rows to Weights & Biases (in Python: ``train/tracking.py``)."""
 
-    A name that no class has is an error naming the valid ones, as a misspelled keyword should be.
-    """
-    names = [{f.name for f in dataclasses.fields(cls)} for cls, _ in classes_and_bases]
-    unknown = sorted(set(settings) - set().union(*names))
-    if unknown:
-        valid = ", ".join(sorted(set().union(*names)))
-        raise ConfigError(f"{where} got unknown setting(s) {', '.join(unknown)}; valid: {valid}")
-    out = []
-    for (cls, base), fields_of in zip(classes_and_bases, names):
-        mine = {k: v for k, v in settings.items() if k in fields_of}
-        out.append(dataclasses.replace(base if base is not None else cls(), **mine))
-    return out
+    track: bool = _s(
+        False, 'send the settings and every progress.csv row to Weights & Biases (pip install "baselines_tf2[wandb]")'
+    )
+    wandb_project: str = _s("baselines_tf2", "W&B project of the run")
+    wandb_entity: str = _s("", "W&B team or user that owns the project (default: your default entity)")
+    wandb_name: str = _s("", "run name (default: <env>__<alg>__<seed>__<unix time>, as CleanRL names runs)")
+    wandb_group: str = _s("", "W&B group (e.g. the seeds of one setting)")
+    wandb_tags: str = _s("", "comma-separated W&B tags")
+    wandb_id: str = _s("", "W&B run id to create or continue (default: --load_path's run.json's, else new)")
+    wandb_mode: str | None = _s(
+        None, "online, or offline (upload later: wandb sync DIR); default: WANDB_MODE", WANDB_MODES
+    )
+
+    def validate(self) -> None:
+        """Raise ConfigError for an unknown mode, or a tracking setting given without ``track``."""
+        if self.wandb_mode is not None:
+            one_of("wandb_mode", self.wandb_mode, WANDB_MODES)
+        given = [f.name for f in dataclasses.fields(self) if f.name != "track" and getattr(self, f.name) != f.default]
+        if given and not self.track:
+            raise ConfigError(f"{given[0]} is a setting of track; add --track (track=True)")

@@ -7,16 +7,21 @@ this module, and parsing, imports none of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from baselines_tf2.cli.flags import resolve_settings
-from baselines_tf2.config import PolicyConfig, RunConfig
+from baselines_tf2.cli.flags import resolve_settings, tracking_settings
+from baselines_tf2.config import PolicyConfig, RunConfig, TrackingConfig
 from baselines_tf2.errors import CheckpointError, ConfigError, TrainingInterrupted
+
+if TYPE_CHECKING:
+    from baselines_tf2.train.tracking import WandbTracker
 
 __all__ = ["export", "play", "run", "train"]
 
@@ -53,7 +58,7 @@ def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
             )
 
 
-def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> None:
+def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig, tracking: TrackingConfig) -> None:
     """The checks of run.py's own flags, before anything is built."""
     from baselines_tf2.envs.make import check_env_backend, check_repeat_action_probability  # noqa: PLC0415
     from baselines_tf2.tools.export import check_export_dir  # noqa: PLC0415
@@ -80,6 +85,8 @@ def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> 
     check_repeat_action_probability(args.repeat_action_probability, args.env, env_type)
     if args.video and not args.play:
         raise ConfigError("--video records the --play episodes; add --play")
+    if tracking.track and args.num_timesteps == 0:
+        raise ConfigError("--track records training; --num_timesteps 0 trains nothing")
 
 
 def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) -> int:
@@ -91,21 +98,26 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
     import_packages(args.gym_packages)
     env_type = args.env_type or env_type_of(args.env)
     algo, run_cfg, policy = resolve_settings(args, env_type)
+    tracking = tracking_settings(args)
     record = _run_record(args, env_type, policy)
-    _check_args(args, env_type, run_cfg)
+    _check_args(args, env_type, run_cfg, tracking)
     rank = mpi_util.rank()
     if args.video and rank == 0:
         _prepare_video(args.env, env_type, args.video)
     if run_cfg.load_path:
         _check_compatible(run_cfg.load_path, record)
     check_save_path(run_cfg.save_path, run_cfg.load_path)
+    tracker = _start_tracker(tracking, args, record, algo, run_cfg, callback, rank == 0) if tracking.track else None
+    if tracker is not None and rank == 0:
+        record = {**record, **tracker.record_entry()}  # run.json names the W&B run, so a resume continues it
     if rank == 0:
         _print_settings(args, env_type, algo, run_cfg, policy)
         if run_cfg.save_path:
             atomic_write_json(os.path.join(run_cfg.save_path, "run.json"), record)
     policy_fn = _policy_fn(policy)
     if args.num_timesteps > 0:
-        pi = train(args, env_type, algo, run_cfg, policy_fn, record, callback)
+        with tracker if tracker is not None else contextlib.nullcontext():  # closes the W&B run, failed on errors
+            pi = train(args, env_type, algo, run_cfg, policy_fn, record, tracker or callback)
     else:
         assert run_cfg.load_path is not None  # _check_args requires it without training
         pi = _restored_policy(args, env_type, policy_fn, run_cfg.load_path)
@@ -156,6 +168,32 @@ def train(
         raise
     env.close()
     return pi
+
+
+def _start_tracker(
+    tracking: TrackingConfig,
+    args: argparse.Namespace,
+    record: dict[str, Any],
+    algo: Any,
+    run_cfg: RunConfig,
+    callback: Callable[..., Any] | None,
+    enabled: bool,
+) -> WandbTracker:
+    """``--track``: the W&B run of this training, sent the settings ``run.json`` records plus every other setting.
+
+    A ``--load_path`` checkpoint whose ``run.json`` names a W&B run continues that run. Every rank has a
+    tracker (the callback of every rank); rank 0's alone is ``enabled``.
+    """
+    from baselines_tf2.train.checkpoint import read_run_config  # noqa: PLC0415
+    from baselines_tf2.train.tracking import WandbTracker, saved_run_id  # noqa: PLC0415
+
+    saved = read_run_config(run_cfg.load_path) if run_cfg.load_path and enabled else None
+    run_id = saved_run_id(saved)
+    extra = {"env_backend": args.env_backend, "reward_scale": args.reward_scale}
+    config = {**record, **extra, **dataclasses.asdict(algo), **dataclasses.asdict(run_cfg)}
+    name = "" if run_id else f"{args.env}__{args.alg}__{run_cfg.seed}__{int(time.time())}"  # CleanRL's form
+    tb_dir = os.path.join(run_cfg.log_path, "tb") if run_cfg.log_path else None
+    return WandbTracker(tracking, config, run_id=run_id, name=name, tb_dir=tb_dir, callback=callback, enabled=enabled)
 
 
 def _learn_fn(alg: str) -> Callable[..., Any]:

@@ -14,10 +14,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from baselines_tf2._version import __version__
-from baselines_tf2.config import ENV_BACKENDS, ENV_TYPES, PGConfig, PolicyConfig, PPOConfig, RunConfig
+from baselines_tf2.config import (
+    ENV_BACKENDS,
+    ENV_TYPES,
+    PGConfig,
+    PolicyConfig,
+    PPOConfig,
+    RunConfig,
+    TrackingConfig,
+)
 from baselines_tf2.ppo.defaults import ALGS, presets
 
-__all__ = ["build_parser", "parse_args", "resolve_settings"]
+__all__ = ["build_parser", "parse_args", "resolve_settings", "tracking_settings"]
 
 # RunConfig fields that run.py names otherwise: the step limit is --num_timesteps (0: play or export only).
 _NOT_FLAGS = {"max_timesteps"}
@@ -111,7 +119,9 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, title: str) ->
         kind = str(f.type)  # the annotation as written (postponed annotations)
         metavar = None if choices else {"Schedule": "X", "str | None": "PATH"}.get(kind, kind.upper())
         parse, doc = _PARSERS[kind], f.metadata["doc"]
-        group.add_argument(f"--{f.name}", type=parse, choices=choices, default=None, metavar=metavar, help=doc)
+        flag = group.add_argument(f"--{f.name}", type=parse, choices=choices, default=None, metavar=metavar, help=doc)
+        if kind == "bool":  # a switch may stand alone (--track, --vf_clip) or take a value (--vf_clip false)
+            flag.nargs, flag.const = "?", True
 
 
 def build_parser(alg: str = "ppo") -> argparse.ArgumentParser:
@@ -139,6 +149,7 @@ def build_parser(alg: str = "ppo") -> argparse.ArgumentParser:
     algo_name = "vanilla policy gradient" if alg == "pg" else "PPO"
     _add_config_flags(p, algo, f"{algo_name} (baselines_tf2.config.{algo.__name__}; default: the --alg preset)")
     _add_config_flags(p, PolicyConfig, "policy network (baselines_tf2.config.PolicyConfig; default: the --alg preset)")
+    _add_config_flags(p, TrackingConfig, "experiment tracking (baselines_tf2.config.TrackingConfig)")
     return p
 
 
@@ -168,3 +179,10 @@ def resolve_settings(args: argparse.Namespace, env_type: str) -> tuple[Any, RunC
     algo.validate()
     policy.validate()
     return algo, run_cfg, policy
+
+
+def tracking_settings(args: argparse.Namespace) -> TrackingConfig:
+    """``--track`` and its W&B settings, validated (a W&B setting without ``--track`` is an error)."""
+    tracking = TrackingConfig(**_given(args, TrackingConfig))
+    tracking.validate()
+    return tracking
