@@ -54,9 +54,12 @@ class Actor:
         actions = self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)
         return actions, vpred, flat
 
-    def value(self, obs: np.ndarray) -> np.ndarray:
-        """Value estimates ``[n]``."""
+    def value(self, obs: np.ndarray, copies: Any = None) -> np.ndarray:
+        """Value estimates ``[n]`` (``copies``: which env copies ``obs`` belong to, for actors that carry a state)."""
         return self.forward(obs)[1]
+
+    def end_episodes(self, dones: np.ndarray) -> None:
+        """Told which copies' episodes ended at the last step (``[n]`` bool); a recurrent actor resets their state."""
 
 
 class TfActor(Actor):

@@ -9,7 +9,7 @@ from baselines_tf2.common.layers import Conv2D, Dense, check_init
 from baselines_tf2.common.policy_base import ActionHead, Policy, hidden_scale
 from baselines_tf2.config import PRECISIONS  # CnnPolicy's compute dtypes; weights are float32 either way
 
-__all__ = ["CnnPolicy"]
+__all__ = ["CnnPolicy", "cnn_trunk"]
 
 
 _CNN_KINDS = {
@@ -17,6 +17,22 @@ _CNN_KINDS = {
     "small": ([(16, 8, 4), (32, 4, 2)], 256),  # A3C's network (Mnih et al. 2016)
     "large": ([(32, 8, 4), (64, 4, 2), (64, 3, 1)], 512),  # Nature DQN's network (Mnih et al. 2015)
 }
+
+
+def cnn_trunk(ob_space: spaces.Box, kind: str, init: str) -> tuple[list[Conv2D], Dense]:
+    """The convolutions and the hidden dense layer of the ``kind`` CNN for ``[H, W, C]`` images (created in this order)."""
+    if kind not in _CNN_KINDS:
+        raise ValueError(f"unknown CNN kind {kind!r}; choose from {sorted(_CNN_KINDS)}")
+    convs_spec, units = _CNN_KINDS[kind]
+    height, width, channels = (int(d) for d in ob_space.shape)
+    convs = []
+    for i, (filters, kernel, stride) in enumerate(convs_spec):
+        conv = Conv2D(channels, filters, kernel, stride, name=f"conv{i + 1}", init=init)
+        height, width, channels = conv.output_size(height), conv.output_size(width), filters
+        if height <= 0 or width <= 0:
+            raise ValueError(f"observations {ob_space.shape} are too small for the {kind!r} CNN")
+        convs.append(conv)
+    return convs, Dense(height * width * channels, units, hidden_scale(init), name="fc", init=init)
 
 
 class CnnPolicy(Policy):
@@ -55,16 +71,8 @@ class CnnPolicy(Policy):
         self.kind, self.init = kind, init
         self.precision = precision
         self.compute_dtype = tf.as_dtype(precision)
-        convs, units = _CNN_KINDS[kind]
-        height, width, channels = (int(d) for d in ob_space.shape)
-        self.convs = []
-        for i, (filters, kernel, stride) in enumerate(convs):
-            conv = Conv2D(channels, filters, kernel, stride, name=f"conv{i + 1}", init=init)
-            height, width, channels = conv.output_size(height), conv.output_size(width), filters
-            if height <= 0 or width <= 0:
-                raise ValueError(f"observations {ob_space.shape} are too small for the {kind!r} CNN")
-            self.convs.append(conv)
-        self.fc = Dense(height * width * channels, units, hidden_scale(init), name="fc", init=init)
+        self.convs, self.fc = cnn_trunk(ob_space, kind, init)
+        units = _CNN_KINDS[kind][1]
         self.pol_head = ActionHead(units, self.pdtype, gaussian_fixed_var=True, init=init)
         self.vf_final = Dense(units, 1, 1.0, name="vf_final", init=init)
 
