@@ -27,11 +27,16 @@ __all__ = ["export", "play", "run", "train"]
 
 
 def _policy_fn(policy: PolicyConfig):
-    from baselines_tf2.common.policies import CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
+    from baselines_tf2.common.policies import CnnLstmPolicy, CnnPolicy, LstmPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     if policy.network == "mlp":
         return partial(MlpPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers, init=policy.init)
+    if policy.network == "lstm":
+        trunk = partial(LstmPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers)
+        return partial(trunk, nlstm=policy.nlstm, init=policy.init)
+    if policy.network == "cnn_lstm":
+        return partial(CnnLstmPolicy, nlstm=policy.nlstm, init=policy.init)
     if policy.precision == "bfloat16" and not bfloat16_is_fast() and mpi_util.rank() == 0:
         print("note: this CPU has no AMX/AVX512-BF16 units; --precision bfloat16 will be slower than float32")
     kind = "large" if policy.network == "cnn" else "small"
@@ -272,6 +277,9 @@ def _print_settings(
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     layers = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "mlp" else f" ({policy.precision})"
+    if policy.network in ("lstm", "cnn_lstm"):
+        trunk = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "lstm" else ""
+        layers = f"{trunk} + LSTM {policy.nlstm}"
     backend = f" ({args.env_backend})" if args.env_backend != "gymnasium" else ""
     workers = f"{mpi_util.size()} rank(s) x {run_cfg.num_env} env(s){backend}"
     print(

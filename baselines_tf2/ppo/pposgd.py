@@ -91,8 +91,8 @@ def learn(
     loss = dict(loss=cfg.loss, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip, kl_beta=state.kl_beta)
     updater: PPOUpdater
     if run.policy.recurrent:  # minibatches of whole env sequences (ppo/recurrent_update.py)
-        shape = dict(horizon=cfg.timesteps_per_actorbatch, num_env=run.n_env, minibatch_size=cfg.optim_batchsize)
-        updater = RecurrentPPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **shape, **loss)
+        layout = dict(horizon=cfg.timesteps_per_actorbatch, num_env=run.n_env, minibatch_size=cfg.optim_batchsize)
+        updater = RecurrentPPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **layout, **loss)
     else:
         updater = PPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **loss)
     collector = run.make_collector(cfg.timesteps_per_actorbatch)

@@ -7,8 +7,9 @@ TFLite and ONNX models are converted from it, so all three compute the same thin
 
 Every converter reads a function's inputs from its ``input_signature`` (the ``TensorSpec`` names)
 and its outputs from the keys of the dict it returns, never from a fixed list: a recurrent policy's
-serving function, ``(observations, state) -> {"action", "value", "state"}``, needs only to be built
-here, and the SavedModel, ONNX model and ``export.json`` follow (see :func:`signature_names`).
+serving function, ``(observations, state, episode_start) -> {"action", "value", "state"}``
+(:mod:`~baselines_tf2.tools.serving_recurrent`), is built here, and the SavedModel, ONNX model and
+``export.json`` follow (see :func:`signature_names`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import tensorflow as tf
 
 from baselines_tf2.common.policies import Policy
+from baselines_tf2.tools.serving_recurrent import recurrent_sample_function, recurrent_serving_function
 
 __all__ = ["SAMPLE", "SERVING", "sample_function", "serving_function", "signature_names"]
 
@@ -33,8 +35,11 @@ def serving_function(policy: Policy) -> Any:
     """``observations [batch, *ob_shape] -> {"action": mode, "value": vpred}``, a ``tf.function`` with its input signature.
 
     The observations are raw (the policy's ``ob_spec`` dtype); the actions are
-    ``pi.act(stochastic=False, ...)``'s.
+    ``pi.act(stochastic=False, ...)``'s. A recurrent policy's takes and returns its state
+    (:mod:`baselines_tf2.tools.serving_recurrent`).
     """
+    if policy.recurrent:
+        return recurrent_serving_function(policy)
 
     def deterministic(observations: tf.Tensor) -> dict[str, tf.Tensor]:
         pd, vpred = policy(observations)
@@ -44,7 +49,12 @@ def serving_function(policy: Policy) -> Any:
 
 
 def sample_function(policy: Policy) -> Any:
-    """``(observations, seed) -> {"action": sample, "value": vpred}``: ``pdtype.sample_stateless`` from ``seed`` (int64 scalar)."""
+    """``(observations, seed) -> {"action": sample, "value": vpred}``: ``pdtype.sample_stateless`` from ``seed`` (int64 scalar).
+
+    A recurrent policy's takes and returns its state (:mod:`baselines_tf2.tools.serving_recurrent`).
+    """
+    if policy.recurrent:
+        return recurrent_sample_function(policy)
 
     def stochastic(observations: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
         flat, vpred = policy.forward(observations)
