@@ -69,7 +69,7 @@ def test_the_actor_carries_each_copys_state_and_resets_ended_episodes():
     obs = [rng.normal(size=(2, 3)).astype(np.float32) for _ in range(3)]
     actor = pi.make_actor(np.random.default_rng(0))
     actor.forward(obs[0])
-    own = actor.value(obs[1][1:], copies=[1])  # a copy's own state
+    own = actor.final_value(obs[1][1:], [1])  # a copy's own state
     np.testing.assert_allclose(own, actor.value(obs[1])[1:], rtol=1e-6, atol=1e-6)
     before = actor.state.copy()
     actor.value(obs[1])

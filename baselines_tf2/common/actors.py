@@ -54,9 +54,16 @@ class Actor:
         actions = self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)
         return actions, vpred, flat
 
-    def value(self, obs: np.ndarray, copies: Any = None) -> np.ndarray:
-        """Value estimates ``[n]`` (``copies``: which env copies ``obs`` belong to, for actors that carry a state)."""
+    def value(self, obs: np.ndarray) -> np.ndarray:
+        """Value estimates ``[n]``."""
         return self.forward(obs)[1]
+
+    def final_value(self, obs: np.ndarray, copies: list[int]) -> np.ndarray:
+        """Value estimates of the final observations of env copies ``copies`` (episodes cut by a time limit).
+
+        The same as :meth:`value` unless the actor carries a state per copy.
+        """
+        return self.value(obs)
 
     def end_episodes(self, dones: np.ndarray) -> None:
         """Told which copies' episodes ended at the last step (``[n]`` bool); a recurrent actor resets their state."""

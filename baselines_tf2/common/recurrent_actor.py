@@ -44,10 +44,14 @@ class RecurrentActor(Actor):
         self.episode_start = np.zeros(len(obs), bool)
         return flat, vpred
 
-    def value(self, obs: np.ndarray, copies: Any = None) -> np.ndarray:
-        """``V`` of the copies' next observations (or of ``copies``' rows only), without moving their states."""
-        state, start = self.carry(len(obs)) if copies is None else (self.state[copies], self.episode_start[copies])
+    def value(self, obs: np.ndarray) -> np.ndarray:
+        """``V`` of the copies' next observations, without moving their states."""
+        state, start = self.carry(len(obs))
         return self.policy.step_numpy(obs, state, start)[1]
+
+    def final_value(self, obs: np.ndarray, copies: list[int]) -> np.ndarray:
+        """``V`` of the final observations of ``copies`` (cut by a time limit), each from its copy's state."""
+        return self.policy.step_numpy(obs, self.state[copies], self.episode_start[copies])[1]
 
     def end_episodes(self, dones: np.ndarray) -> None:
         """Copies whose episode ended at the last step start their next step from a zero state."""
