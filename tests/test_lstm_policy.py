@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from gymnasium import spaces
-from toy_envs import CueEnv, NoiseImageEnv
+from toy_envs import ConstantEnv, CueEnv, NoiseImageEnv
 
 from baselines_tf2.common.lstm_policy import CnnLstmPolicy, LstmPolicy
 from baselines_tf2.envs.monitor import Monitor
@@ -131,3 +131,17 @@ def test_the_segment_replays_to_what_the_rollout_acted_with(kind):
         t, e = np.nonzero(seg.episode_starts)
         zero = pi.forward_numpy(seg.obs[t, e])[0]
         np.testing.assert_allclose(seg.pdparams[t, e], zero, rtol=1e-5, atol=1e-5)
+
+
+def test_a_truncated_episode_is_bootstrapped_from_its_copys_state():
+    """Time limit 3, segments of 5 steps: V(final observation) continues the episode's state, not a zero one."""
+    tf.random.set_seed(0)
+    pi = perturbed(LstmPolicy(ConstantEnv.observation_space, ConstantEnv.action_space, nlstm=8, hid_size=16))
+    collector = make_collector(pi, 2, 5, lambda: gym.wrappers.TimeLimit(ConstantEnv(), 3))
+    seg = collector.collect(pi.make_actor(np.random.default_rng(0)))
+    assert seg.dones[2].all() and seg.episode_starts[3].all() and not seg.dones[[0, 1, 3, 4]].any()
+    final = np.ones((2, 1), np.float32)  # ConstantEnv's every observation
+    carried = pi.step_numpy(final, seg.rnn_states[3], np.zeros(2, bool))[1]
+    np.testing.assert_allclose(seg.bootstrap[2], 0.99 * carried, rtol=1e-5, atol=1e-6)
+    fresh = pi.step_numpy(final, pi.initial_state(2), np.zeros(2, bool))[1]
+    assert np.abs(carried - fresh).min() > 1e-4  # the state does matter here
