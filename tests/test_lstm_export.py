@@ -1,4 +1,4 @@
-"""Exported recurrent policies: one step taking and returning the state, run in a process without baselines_tf2."""
+"""Exported recurrent policies (SavedModel, TFLite, ONNX): one step taking and returning the state, run without baselines_tf2."""
 
 import json
 import os
@@ -25,6 +25,7 @@ STARTS[3, 1] = True
 LOADER = textwrap.dedent("""
     import json, sys
     import numpy as np
+    import onnxruntime as ort
     import tensorflow as tf
     out = {}
     for name in json.loads(sys.argv[1]):
@@ -32,19 +33,26 @@ LOADER = textwrap.dedent("""
         model = tf.saved_model.load(f"{name}.export")
         lite = tf.lite.Interpreter(model_path=f"{name}.export/model.tflite").get_signature_runner("serving_default")
         size = json.load(open(f"{name}.export/export.json"))["state_size"]
-        state = lite_state = np.zeros((obs.shape[1], size), np.float32)
+        onnx = ort.InferenceSession(f"{name}.export/model.onnx", providers=["CPUExecutionProvider"])
+        state = lite_state = onnx_state = np.zeros((obs.shape[1], size), np.float32)
         for t in range(len(obs)):
             inputs = dict(observations=tf.constant(obs[t]), state=tf.constant(state), episode_start=tf.constant(starts[t]))
             res = model.signatures["serving_default"](**inputs)
             sample = model.signatures["sample"](**inputs, seed=tf.constant(3, tf.int64))
-            out.setdefault(f"{name}.sample_state", []).append(sample["state"].numpy())
-            state = res["state"].numpy()
-            for key in ("action", "value", "state"):
+            out.setdefault(f"{name}.sample_state", []).append(sample["next_state"].numpy())
+            state = res["next_state"].numpy()
+            for key in ("action", "value", "next_state"):
                 out.setdefault(f"{name}.{key}", []).append(res[key].numpy())
             res = lite(observations=obs[t], state=lite_state, episode_start=starts[t])
-            lite_state = res["state"]
-            for key in ("action", "value", "state"):
+            lite_state = res["next_state"]
+            for key in ("action", "value", "next_state"):
                 out.setdefault(f"{name}.lite_{key}", []).append(res[key])
+            feed = {"observations": obs[t], "state": onnx_state, "episode_start": starts[t]}
+            keys = ["action", "value", "next_state"]
+            res = dict(zip(keys, onnx.run(keys, feed)))
+            onnx_state = res["next_state"]
+            for key in keys:
+                out.setdefault(f"{name}.onnx_{key}", []).append(res[key])
     assert "baselines_tf2" not in sys.modules and "tensorflow_probability" not in sys.modules
     np.savez("outputs.npz", **{k: np.asarray(v) for k, v in out.items()})
 """)
@@ -72,7 +80,7 @@ def exported(tmp_path_factory):
     cases = {}
     for name in CASES:
         pi, obs = make_case(name)
-        export_saved_model(pi, str(root / f"{name}.export"), tflite=True)
+        export_saved_model(pi, str(root / f"{name}.export"), tflite=True, onnx=True)
         np.save(root / f"{name}.obs.npy", obs)
         cases[name] = (pi, obs)
     np.save(root / "starts.npy", STARTS)
@@ -105,14 +113,14 @@ def test_stepping_the_export_matches_the_policy_over_a_sequence_with_an_episode_
     pdparam = np.swapaxes(pdparam.reshape(ROWS, STEPS, -1), 0, 1)
     vpred = vpred.reshape(ROWS, STEPS).T
     mode = np.stack([pi.pdtype.mode_numpy(p) for p in pdparam])
-    for prefix, tol in (("", 1e-5), ("lite_", 2e-5)):
+    for prefix, tol in (("", 1e-5), ("lite_", 2e-5), ("onnx_", 2e-5)):
         np.testing.assert_allclose(out[f"{name}.{prefix}value"], vpred, rtol=tol, atol=tol)
-        np.testing.assert_allclose(out[f"{name}.{prefix}state"][-1], last, rtol=tol, atol=tol)
+        np.testing.assert_allclose(out[f"{name}.{prefix}next_state"][-1], last, rtol=tol, atol=tol)
         if name == "lstm_box":
             np.testing.assert_allclose(out[f"{name}.{prefix}action"], mode, rtol=tol, atol=tol)
         else:
             np.testing.assert_array_equal(out[f"{name}.{prefix}action"], mode)
-    np.testing.assert_array_equal(out[f"{name}.sample_state"], out[f"{name}.state"])  # sampling moves it alike
+    np.testing.assert_array_equal(out[f"{name}.sample_state"], out[f"{name}.next_state"])  # sampling moves it alike
     # The boundary matters: without it, row 1's values after it differ; the other rows' do not.
     no_boundary = np.zeros_like(STARTS)
     no_boundary[0] = True
@@ -126,5 +134,5 @@ def test_export_json_records_the_recurrent_signatures(exported):
     root, _, _ = exported
     info = json.loads((root / "lstm_discrete.export" / "export.json").read_text())
     assert info["signatures"]["serving_default"]["inputs"] == ["observations", "state", "episode_start"]
-    assert info["signatures"]["sample"]["outputs"] == ["action", "value", "state"]
-    assert info["state_size"] == 16 and info["tflite"] == "model.tflite"
+    assert info["signatures"]["sample"]["outputs"] == ["action", "next_state", "value"]
+    assert info["state_size"] == 16 and info["tflite"] == "model.tflite" and info["onnx"] == "model.onnx"

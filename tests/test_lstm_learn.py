@@ -109,16 +109,17 @@ FLAGS = ["--env", "ToyCue-v0", "--network", "lstm", "--nlstm", "8", "--hid_size"
 FLAGS += ["--timesteps_per_actorbatch", "12", "--optim_batchsize", "12", "--optim_epochs", "1", "--progress", "false"]
 
 
-def test_run_py_trains_plays_and_exports_an_lstm(tmp_path, capsys):
+def test_run_py_trains_evaluates_plays_and_exports_an_lstm(tmp_path, capsys):
     ckpt, out = str(tmp_path / "ckpt"), str(tmp_path / "export")
     argv = [*FLAGS, "--num_timesteps", "48", "--save_path", ckpt, "--play", "--play_episodes", "3", "--export", out]
-    assert main(argv) == 0
+    assert main([*argv, "--export_onnx", "--eval_every", "1", "--eval_episodes", "2"]) == 0
     stdout = capsys.readouterr().out
     assert "network lstm 2x16 + LSTM 8" in stdout and "mean return over 3 episodes" in stdout
+    assert stdout.count("eval/return_mean") == 2  # evaluated after each of the 2 iterations
     info = json.loads((tmp_path / "export" / "export.json").read_text())
     assert info["signatures"]["serving_default"] == {
         "inputs": ["observations", "state", "episode_start"],
-        "outputs": ["action", "value", "state"],
+        "outputs": ["action", "next_state", "value"],
     }
     assert info["signatures"]["sample"]["inputs"] == ["observations", "state", "episode_start", "seed"]
     assert info["state_size"] == 16

@@ -17,7 +17,7 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
 
 A recurrent policy (``LstmPolicy``, ``CnnLstmPolicy``) is exported as one step that takes and
 returns its state: ``serving_default(observations, state, episode_start) -> {"action", "value",
-"state"}`` and ``sample(observations, state, episode_start, seed)`` likewise (see
+"next_state"}`` and ``sample(observations, state, episode_start, seed)`` likewise (see
 :mod:`baselines_tf2.tools.serving_recurrent`); ``export.json`` records its ``state_size``.
 
 Actions are the distribution's, not clipped to the action space's bounds (``run.py`` clips ``Box``

@@ -7,7 +7,7 @@ TFLite and ONNX models are converted from it, so all three compute the same thin
 
 Every converter reads a function's inputs from its ``input_signature`` (the ``TensorSpec`` names)
 and its outputs from the keys of the dict it returns, never from a fixed list: a recurrent policy's
-serving function, ``(observations, state, episode_start) -> {"action", "value", "state"}``
+serving function, ``(observations, state, episode_start) -> {"action", "value", "next_state"}``
 (:mod:`~baselines_tf2.tools.serving_recurrent`), is built here, and the SavedModel, ONNX model and
 ``export.json`` follow (see :func:`signature_names`).
 """

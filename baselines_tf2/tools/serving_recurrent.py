@@ -4,14 +4,15 @@ For a :class:`~baselines_tf2.common.lstm_policy.RecurrentPolicy`, :mod:`baseline
 builds these instead of the feed-forward ones, so the SavedModel, TFLite, ONNX and ``export.json``
 follow unchanged:
 
-* ``serving_default(observations, state, episode_start) -> {"action", "value", "state"}``;
-* ``sample(observations, state, episode_start, seed) -> {"action", "value", "state"}``;
+* ``serving_default(observations, state, episode_start) -> {"action", "value", "next_state"}``;
+* ``sample(observations, state, episode_start, seed) -> {"action", "value", "next_state"}``;
 
 with ``observations`` ``[batch, *ob_shape]`` (raw, as for feed-forward policies), ``state``
 ``[batch, state_size]`` float32 (each row's state from the previous call's output; zeros to
 begin) and ``episode_start`` ``[batch]`` bool (true where the row's episode begins with this
 observation: that row's state is reset first, so zeros are not needed after the first call).
-The output ``state`` goes into the next call.
+The output ``next_state`` is the next call's ``state`` (an output cannot share its input's name:
+ONNX, whose graph inputs and outputs are values of one namespace, would refuse it).
 """
 
 from __future__ import annotations
@@ -32,22 +33,22 @@ def _specs(policy: Any) -> list[tf.TensorSpec]:
 
 
 def recurrent_serving_function(policy: Any) -> Any:
-    """``(observations, state, episode_start) -> {"action": mode, "value": vpred, "state": next state}``."""
+    """``(observations, state, episode_start) -> {"action": mode, "value": vpred, "next_state": ...}``."""
 
     def deterministic(observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor) -> dict[str, tf.Tensor]:
         flat, vpred, new_state = policy.step(observations, state, episode_start)
-        return {"action": policy.pdtype.pdfromflat(flat).mode(), "value": vpred, "state": new_state}
+        return {"action": policy.pdtype.pdfromflat(flat).mode(), "value": vpred, "next_state": new_state}
 
     return tf.function(deterministic, input_signature=_specs(policy))
 
 
 def recurrent_sample_function(policy: Any) -> Any:
-    """``(observations, state, episode_start, seed) -> {"action": sample, "value", "state"}`` (stateless sampling)."""
+    """``(observations, state, episode_start, seed) -> {"action": sample, "value", "next_state"}`` (stateless sampling)."""
 
     def stochastic(
         observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, seed: tf.Tensor
     ) -> dict[str, tf.Tensor]:
         flat, vpred, new_state = policy.step(observations, state, episode_start)
-        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred, "state": new_state}
+        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred, "next_state": new_state}
 
     return tf.function(stochastic, input_signature=[*_specs(policy), tf.TensorSpec([], tf.int64, name="seed")])
