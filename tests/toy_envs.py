@@ -121,4 +121,5 @@ class CueEnv(gym.Env):
         return (np.zeros(3, np.float32) if done else self._observe()), reward, done, False, {}
 
 
-gym.register("ToyCue-v0", entry_point=CueEnv, max_episode_steps=None)
+if "ToyCue-v0" not in gym.registry:  # test_cli imports this module afresh
+    gym.register("ToyCue-v0", entry_point=CueEnv, max_episode_steps=None)
