@@ -28,6 +28,7 @@ def _policy_fn(policy: PolicyConfig):
     def policy_fn(ob_space: Any, ac_space: Any) -> Any:
         from baselines_tf2.common.dict_space import as_dict_space  # noqa: PLC0415
         from baselines_tf2.common.policies import DictPolicy  # noqa: PLC0415
+        from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
         if as_dict_space(ob_space) is None:
             if policy.network == "multi_input":
@@ -37,7 +38,12 @@ def _policy_fn(policy: PolicyConfig):
             raise ConfigError(f"precision {policy.precision} is for CNN policies; Dict observations take float32")
         cnn_kind = "small" if policy.network == "cnn_small" else "large"
         layers, width, init = policy.num_hid_layers, policy.hid_size, policy.init
-        return DictPolicy(ob_space, ac_space, hid_size=width, num_hid_layers=layers, init=init, cnn_kind=cnn_kind)
+        pi = DictPolicy(ob_space, ac_space, hid_size=width, num_hid_layers=layers, init=init, cnn_kind=cnn_kind)
+        if mpi_util.rank() == 0:
+            keys = ", ".join(f"{slot.key} ({slot.kind})" for slot in pi.layout)
+            cnn = f"; images through the {'A3C' if cnn_kind == 'small' else 'Nature'} CNN" if pi.images else ""
+            print(f"network multi_input for Dict observations: keys {keys}{cnn}; pi and V {layers}x{width}")
+        return pi
 
     return policy_fn
 
