@@ -1,4 +1,4 @@
-"""A DictPolicy exported with one named raw input per key, and run.py on a Dict env (train, play, export)."""
+"""A DictPolicy exported with one named raw input per key (SavedModel, TFLite, ONNX), and run.py on a Dict env."""
 
 import json
 import os
@@ -33,6 +33,9 @@ LOADER = textwrap.dedent("""
     lite = tf.lite.Interpreter(model_path="policy/model.tflite").get_signature_runner("serving_default")
     res = lite(**obs)
     out["lite_action"], out["lite_value"] = res["action"], res["value"]
+    import onnxruntime as ort
+    session = ort.InferenceSession("policy/model.onnx", providers=["CPUExecutionProvider"])
+    out["onnx_action"], out["onnx_value"] = session.run(["action", "value"], obs)
     assert "baselines_tf2" not in sys.modules and "tensorflow_probability" not in sys.modules
     np.savez("outputs.npz", **out)
 """)
@@ -42,7 +45,7 @@ def test_export_takes_each_key_raw_and_acts_as_the_policy(tmp_path):
     pi, _ = trained_looking()
     obs = observations(64, 9)
     obs["pos"][:2] = [[1e4, 0, 0], [-1e4, 0, 0]]  # normalised and clipped inside the graph
-    export_saved_model(pi, str(tmp_path / "policy"), tflite=True)
+    export_saved_model(pi, str(tmp_path / "policy"), tflite=True, onnx=True)
     np.savez(tmp_path / "obs.npz", **obs)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run([sys.executable, "-c", LOADER], cwd=tmp_path, env=env, capture_output=True, text=True)
@@ -55,6 +58,8 @@ def test_export_takes_each_key_raw_and_acts_as_the_policy(tmp_path):
     assert np.abs(out["value"] - value).max() <= 1e-5
     np.testing.assert_array_equal(out["lite_action"], action)
     np.testing.assert_allclose(out["lite_value"], value, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(out["onnx_action"], action)
+    np.testing.assert_allclose(out["onnx_value"], value, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(out["sample0"], out["sample1"])
     assert not np.array_equal(out["sample0"], out["sample2"])
     info = json.loads((tmp_path / "policy" / "export.json").read_text())
