@@ -51,7 +51,7 @@ __all__ = [
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
 ENV_BACKENDS = ("gymnasium", "ale_vector")  # how make_vec_env steps the copies
-NETWORKS = ("mlp", "cnn", "cnn_small")
+NETWORKS = ("mlp", "cnn", "cnn_small", "multi_input")
 PRECISIONS = ("float32", "bfloat16")
 INITS = ("ppo1", "orthogonal")
 LOSSES = ("clip", "none", "fixed_kl", "adaptive_kl")
@@ -250,7 +250,13 @@ class PolicyConfig:
     """The network ``run.py`` builds (in Python, pass a ``policy_fn`` instead)."""
 
     network: str = _s(
-        "mlp", "mlp (separate tanh networks for pi and V), cnn (Nature CNN) or cnn_small (A3C's)", NETWORKS
+        "mlp",
+        "mlp (separate tanh networks for pi and V), cnn (Nature CNN), cnn_small (A3C's) or multi_input (Dict "
+        "observations: each key through its own encoder, images a CNN, other Box keys their own normaliser, "
+        "Discrete one-hot; concatenated, then mlp's separate pi and V networks). A Dict observation space always "
+        "gets multi_input, whatever this says; there cnn_small gives its image keys A3C's CNN instead of the "
+        "Nature CNN",
+        NETWORKS,
     )
     hid_size: int = _s(64, "width of the MLP's hidden layers")
     num_hid_layers: int = _s(2, "hidden layers of each MLP")
@@ -278,6 +284,8 @@ class PolicyConfig:
             raise ConfigError(
                 f"precision {self.precision} is for CNN policies; the MLP acts in NumPy and trains in float32"
             )
+        if self.network == "multi_input" and self.precision != "float32":
+            raise ConfigError(f"precision {self.precision} is for CNN policies; multi_input computes in float32")
 
 
 @dataclass
