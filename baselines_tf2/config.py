@@ -52,7 +52,7 @@ __all__ = [
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
 ENV_BACKENDS = ("gymnasium", "ale_vector")  # how make_vec_env steps the copies
-NETWORKS = ("mlp", "cnn", "cnn_small", "lstm", "cnn_lstm")
+NETWORKS = ("mlp", "cnn", "cnn_small", "multi_input", "lstm", "cnn_lstm")
 RECURRENT_NETWORKS = ("lstm", "cnn_lstm")  # an LSTM after the trunk (Baselines ppo2's lstm, cnn_lstm)
 PRECISIONS = ("float32", "bfloat16")
 INITS = ("ppo1", "orthogonal")
@@ -253,10 +253,13 @@ class PolicyConfig:
 
     network: str = _s(
         "mlp",
-        "mlp (separate tanh networks for pi and V), cnn (Nature CNN), cnn_small (A3C's), or the recurrent lstm "
-        "(tanh MLP trunk, then an LSTM shared by pi and V) and cnn_lstm (Nature CNN, then the LSTM); recurrent "
-        "policies train on minibatches of whole env sequences: optim_batchsize = timesteps_per_actorbatch x a "
-        "divisor of num_env",
+        "mlp (separate tanh networks for pi and V), cnn (Nature CNN), cnn_small (A3C's), multi_input (Dict "
+        "observations: each key through its own encoder, images a CNN, other Box keys their own normaliser, "
+        "Discrete one-hot; concatenated, then mlp's separate pi and V networks), or the recurrent lstm (tanh MLP "
+        "trunk, then an LSTM shared by pi and V) and cnn_lstm (Nature CNN, then the LSTM). A Dict observation space "
+        "always gets multi_input (recurrent networks refuse it); there cnn_small gives its image keys A3C's CNN "
+        "instead of the Nature CNN. Recurrent policies train on minibatches of whole env sequences: "
+        "optim_batchsize = timesteps_per_actorbatch x a divisor of num_env",
         NETWORKS,
     )
     hid_size: int = _s(64, "width of the MLP's hidden layers")
@@ -292,6 +295,8 @@ class PolicyConfig:
             raise ConfigError(
                 f"precision {self.precision} is for CNN policies; the MLP acts in NumPy and trains in float32"
             )
+        if self.network == "multi_input" and self.precision != "float32":
+            raise ConfigError(f"precision {self.precision} is for CNN policies; multi_input computes in float32")
         if self.network in RECURRENT_NETWORKS and self.precision != "float32":
             raise ConfigError(
                 f"precision {self.precision} is for the cnn and cnn_small networks; {self.network} is float32"

@@ -123,3 +123,41 @@ class CueEnv(gym.Env):
 
 if "ToyCue-v0" not in gym.registry:  # test_cli imports this module afresh
     gym.register("ToyCue-v0", entry_point=CueEnv, max_episode_steps=None)
+
+
+class DictQuadrantEnv(gym.Env):
+    """Dict observations: ``image``, a square in one of four quadrants (as :class:`QuadrantEnv`), and
+    ``vector``, ``[100 + 10 b, noise]`` with a coin ``b``; reward 1 for action ``(quadrant + 2 b) % 4``,
+    episodes of 8 steps. Random: 2 per episode; the image alone: 4; the vector alone: 2; both: 8. The
+    vector's scale (mean 105, std 5) needs its normaliser."""
+
+    observation_space = spaces.Dict(
+        {
+            "image": spaces.Box(0, 255, (24, 24, 1), np.uint8),
+            "vector": spaces.Box(-np.inf, np.inf, (2,), np.float32),
+        }
+    )
+    action_space = spaces.Discrete(4)
+
+    def _observe(self):
+        self.quadrant = int(self.np_random.integers(4))
+        self.coin = int(self.np_random.integers(2))
+        image = self.np_random.integers(0, 60, (24, 24, 1), dtype=np.uint8)
+        row, col = divmod(self.quadrant, 2)
+        image[12 * row : 12 * row + 12, 12 * col : 12 * col + 12] = 255
+        vector = np.array([100.0 + 10.0 * self.coin, self.np_random.normal()], np.float32)
+        return {"image": image, "vector": vector}
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._observe(), {}
+
+    def step(self, action):
+        self.t += 1
+        reward = float(int(action) == (self.quadrant + 2 * self.coin) % 4)
+        return self._observe(), reward, self.t >= 8, False, {}
+
+
+if "ToyDictQuadrant-v0" not in gym.registry:  # test_cli imports this module again
+    gym.register("ToyDictQuadrant-v0", entry_point=DictQuadrantEnv, max_episode_steps=None)

@@ -17,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from baselines_tf2.cli.flags import resolve_settings, tracking_settings
-from baselines_tf2.config import PolicyConfig, RunConfig, TrackingConfig
+from baselines_tf2.config import RECURRENT_NETWORKS, PolicyConfig, RunConfig, TrackingConfig
 from baselines_tf2.errors import CheckpointError, ConfigError, TrainingInterrupted
 
 if TYPE_CHECKING:
@@ -27,10 +27,39 @@ __all__ = ["export", "play", "run", "train"]
 
 
 def _policy_fn(policy: PolicyConfig):
+    """``policy_fn(ob_space, ac_space)``: a Dict observation space gets the multi-input policy, others ``--network``'s."""
+    box_policy_fn = _box_policy_fn(policy)
+
+    def policy_fn(ob_space: Any, ac_space: Any) -> Any:
+        from baselines_tf2.common.dict_space import as_dict_space  # noqa: PLC0415
+        from baselines_tf2.common.policies import DictPolicy  # noqa: PLC0415
+        from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+
+        if as_dict_space(ob_space) is None:
+            if policy.network == "multi_input":
+                raise ConfigError(f"--network multi_input needs a Dict observation space, not {ob_space}")
+            return box_policy_fn(ob_space, ac_space)
+        if policy.network in RECURRENT_NETWORKS:
+            raise ConfigError(f"--network {policy.network} takes Box observations; Dict observations get multi_input")
+        if policy.precision != "float32":
+            raise ConfigError(f"precision {policy.precision} is for CNN policies; Dict observations take float32")
+        cnn_kind = "small" if policy.network == "cnn_small" else "large"
+        layers, width, init = policy.num_hid_layers, policy.hid_size, policy.init
+        pi = DictPolicy(ob_space, ac_space, hid_size=width, num_hid_layers=layers, init=init, cnn_kind=cnn_kind)
+        if mpi_util.rank() == 0:
+            keys = ", ".join(f"{slot.key} ({slot.kind})" for slot in pi.layout)
+            cnn = f"; images through the {'A3C' if cnn_kind == 'small' else 'Nature'} CNN" if pi.images else ""
+            print(f"network multi_input for Dict observations: keys {keys}{cnn}; pi and V {layers}x{width}")
+        return pi
+
+    return policy_fn
+
+
+def _box_policy_fn(policy: PolicyConfig):
     from baselines_tf2.common.policies import CnnLstmPolicy, CnnPolicy, LstmPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
-    if policy.network == "mlp":
+    if policy.network in ("mlp", "multi_input"):
         return partial(MlpPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers, init=policy.init)
     if policy.network == "lstm":
         trunk = partial(LstmPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers)
@@ -276,8 +305,9 @@ def _print_settings(
 ) -> None:
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
-    layers = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "mlp" else f" ({policy.precision})"
-    if policy.network in ("lstm", "cnn_lstm"):
+    mlp_heads = policy.network in ("mlp", "multi_input")
+    layers = f" {policy.num_hid_layers}x{policy.hid_size}" if mlp_heads else f" ({policy.precision})"
+    if policy.network in RECURRENT_NETWORKS:
         trunk = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "lstm" else ""
         layers = f"{trunk} + LSTM {policy.nlstm}"
     backend = f" ({args.env_backend})" if args.env_backend != "gymnasium" else ""

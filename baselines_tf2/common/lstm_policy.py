@@ -31,7 +31,7 @@ import tensorflow as tf
 from gymnasium import spaces
 
 from baselines_tf2.common.actors import Actor
-from baselines_tf2.common.cnn_policy import cnn_trunk
+from baselines_tf2.common.cnn_policy import _CNN_KINDS, build_cnn_trunk, cnn_trunk
 from baselines_tf2.common.distributions import Pd
 from baselines_tf2.common.layers import Dense, check_init
 from baselines_tf2.common.lstm import LSTM
@@ -203,7 +203,7 @@ class LstmPolicy(RecurrentPolicy):
 
     def features(self, ob: tf.Tensor) -> tf.Tensor:
         rms = self.ob_rms
-        assert rms is not None  # an LstmPolicy always has one
+        assert isinstance(rms, RunningMeanStd)  # an LstmPolicy always has one
         x = tf.clip_by_value((tf.cast(ob, tf.float32) - rms.mean) / rms.std, -OBS_CLIP, OBS_CLIP)
         x = tf.reshape(x, [tf.shape(x)[0], -1])
         for layer in self.hidden:
@@ -235,15 +235,14 @@ class CnnLstmPolicy(RecurrentPolicy):
         check_init(init)
         if not isinstance(ob_space, spaces.Box) or len(ob_space.shape) != 3:
             raise ValueError(f"CnnLstmPolicy needs [H, W, C] image observations, got {ob_space!r}")
+        if kind not in _CNN_KINDS:
+            raise ValueError(f"unknown CNN kind {kind!r}; choose from {sorted(_CNN_KINDS)}")
         super().__init__(ob_space, ac_space, tf.as_dtype(ob_space.dtype), name)
         self.nlstm, self.kind, self.init = nlstm, kind, init
-        self.convs, self.fc = cnn_trunk(ob_space, kind, init)
+        self.convs, self.fc = build_cnn_trunk(kind, ob_space.shape, init)
         self.lstm = LSTM(int(self.fc.w.shape[1]), nlstm)
         self.pol_head = ActionHead(nlstm, self.pdtype, gaussian_fixed_var=True, init=init)
         self.vf_final = Dense(nlstm, 1, 1.0, name="vf_final", init=init)
 
     def features(self, ob: tf.Tensor) -> tf.Tensor:
-        x = tf.cast(ob, tf.float32) / 255.0
-        for conv in self.convs:
-            x = tf.nn.relu(conv(x))
-        return tf.nn.relu(self.fc(tf.reshape(x, [tf.shape(x)[0], -1])))
+        return cnn_trunk(tf.cast(ob, tf.float32) / 255.0, self.convs, self.fc)

@@ -16,7 +16,7 @@ from gymnasium import spaces
 from baselines_tf2.common.actors import Actor, TfActor
 from baselines_tf2.common.distributions import DiagGaussianPdType, Pd, PdType, make_pdtype
 from baselines_tf2.common.layers import Dense
-from baselines_tf2.common.running_mean_std import RunningMeanStd
+from baselines_tf2.common.running_mean_std import ObNormaliser
 
 __all__ = ["OBS_CLIP", "ActionHead", "Policy", "bfloat16_is_fast", "hidden_scale"]
 
@@ -66,7 +66,7 @@ class Policy(tf.Module):
     Subclasses implement :meth:`forward`. ``ob`` batches are ``[batch, *ob_space.shape]``.
     """
 
-    ob_rms: RunningMeanStd | None = None
+    ob_rms: ObNormaliser | None = None  # MlpPolicy's RunningMeanStd; DictPolicy's per-key normalisers
     jit_compile: bool = False  # whether training steps should be XLA-compiled (see PPOUpdater)
     precision: str = "float32"  # compute dtype of the network (CnnPolicy also offers bfloat16)
     recurrent: bool = False  # True for policies with a state carried between steps (common/lstm_policy.py)
@@ -75,7 +75,7 @@ class Policy(tf.Module):
         super().__init__(name=name)
         if not isinstance(ob_space, spaces.Box):
             raise ValueError(f"{type(self).__name__} needs a Box observation space, got {ob_space!r}")
-        self.ob_space = ob_space
+        self.ob_space: spaces.Space = ob_space  # DictPolicy's is the Dict behind its packed Box
         self.ac_space = ac_space
         self.pdtype = make_pdtype(ac_space)
         self.ob_dtype = ob_dtype
@@ -108,6 +108,14 @@ class Policy(tf.Module):
         if precision != self.precision:
             raise ValueError(f"{type(self).__name__} computes in {self.precision} only, not {precision}")
         return self
+
+    def input_specs(self) -> list[tf.TensorSpec]:
+        """The raw inputs an exported model takes, named: here one ``observations`` batch of ``ob_spec``."""
+        return [tf.TensorSpec(self.ob_spec.shape, self.ob_spec.dtype, name="observations")]
+
+    def pack_inputs(self, inputs: list[tf.Tensor]) -> tf.Tensor:
+        """The ``ob`` batch :meth:`forward` takes, from tensors of :meth:`input_specs` (in the graph)."""
+        return inputs[0]
 
     def forward_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`forward` as one compiled call on a NumPy batch; returns NumPy arrays.

@@ -7,6 +7,7 @@ import numpy as np
 
 from baselines_tf2.common.actors import make_actor
 from baselines_tf2.common.policies import Policy
+from baselines_tf2.envs.dict_obs import pack_dict_env
 
 __all__ = ["episode_stats", "run_episodes"]
 
@@ -25,6 +26,7 @@ def episode_stats(
     recurrent policy carries its state from step to step and starts each episode from a zero state.
     """
     actor = make_actor(policy, np.random.default_rng(seed))
+    env = pack_dict_env(env)  # a Dict env's observations as the policy takes them (make_env's envs are packed already)
     stats: list[tuple[float, int]] = []
     obs, _ = env.reset(seed=seed)
     total, steps = 0.0, 0

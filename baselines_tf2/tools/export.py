@@ -7,6 +7,12 @@ statistics saved as they were at export time, for ``CnnPolicy`` ``ob / 255``, th
 (always in float32: a ``precision="bfloat16"`` CNN is exported as its float32 twin, which TFLite and
 CPUs without bfloat16 units can run).
 
+A ``DictPolicy`` (Dict observations) is exported with one named input per key instead of
+``observations``: each key's raw batch (``image=uint8 [batch, H, W, C]``, ``vector=float32 [batch,
+...]``, a ``Discrete`` key's int64 indices ``[batch]``...; ``export.json`` lists them under
+``inputs``), packed inside the graph as the env boundary packs them, then unpacked and
+normalised per key as in the policy.
+
 Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with ``observations=...``):
 
 * ``serving_default(observations) -> {"action", "value"}``: the distribution's mode (Gaussian
@@ -98,6 +104,8 @@ def _space_info(space: spaces.Space) -> dict[str, Any]:
         info["nvec"] = np.asarray(space.nvec).tolist()
     elif isinstance(space, spaces.MultiBinary):
         info["n"] = np.asarray(space.n).tolist()
+    elif isinstance(space, spaces.Dict):
+        info["spaces"] = {str(key): _space_info(sub) for key, sub in space.spaces.items()}
     return info
 
 
@@ -149,6 +157,10 @@ def export_saved_model(
         info = {
             "signatures": {name: signature_names(function) for name, function in signatures.items()},
             **({"state_size": policy.state_size} if policy.recurrent else {}),
+            "inputs": {
+                spec.name: {"shape": spec.shape.as_list(), "dtype": spec.dtype.name}
+                for spec in module.serving.input_signature
+            },
             "observation_space": _space_info(policy.ob_space),
             "observation_dtype": policy.ob_spec.dtype.name,
             "action_space": _space_info(policy.ac_space),

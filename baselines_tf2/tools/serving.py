@@ -19,6 +19,7 @@ from typing import Any
 import tensorflow as tf
 
 from baselines_tf2.common.policies import Policy
+from baselines_tf2.errors import ExportError
 from baselines_tf2.tools.serving_recurrent import recurrent_sample_function, recurrent_serving_function
 
 __all__ = ["SAMPLE", "SERVING", "sample_function", "serving_function", "signature_names"]
@@ -27,25 +28,22 @@ SERVING = "serving_default"
 SAMPLE = "sample"
 
 
-def _observations_spec(policy: Policy) -> tf.TensorSpec:
-    return tf.TensorSpec(policy.ob_spec.shape, policy.ob_spec.dtype, name="observations")
-
-
 def serving_function(policy: Policy) -> Any:
     """``observations [batch, *ob_shape] -> {"action": mode, "value": vpred}``, a ``tf.function`` with its input signature.
 
     The observations are raw (the policy's ``ob_spec`` dtype); the actions are
-    ``pi.act(stochastic=False, ...)``'s. A recurrent policy's takes and returns its state
-    (:mod:`baselines_tf2.tools.serving_recurrent`).
+    ``pi.act(stochastic=False, ...)``'s. The inputs are the policy's ``input_specs()``: one
+    ``observations`` batch, or a ``DictPolicy``'s keys, packed in the graph by ``pack_inputs``. A
+    recurrent policy's takes and returns its state (:mod:`baselines_tf2.tools.serving_recurrent`).
     """
     if policy.recurrent:
         return recurrent_serving_function(policy)
 
-    def deterministic(observations: tf.Tensor) -> dict[str, tf.Tensor]:
-        pd, vpred = policy(observations)
+    def deterministic(*inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        pd, vpred = policy(policy.pack_inputs(list(inputs)))
         return {"action": pd.mode(), "value": vpred}
 
-    return tf.function(deterministic, input_signature=[_observations_spec(policy)])
+    return tf.function(deterministic, input_signature=policy.input_specs())
 
 
 def sample_function(policy: Policy) -> Any:
@@ -55,13 +53,15 @@ def sample_function(policy: Policy) -> Any:
     """
     if policy.recurrent:
         return recurrent_sample_function(policy)
+    specs = policy.input_specs()
+    if "seed" in [spec.name for spec in specs]:
+        raise ExportError("an observation key named 'seed' clashes with the sample signature's seed input")
 
-    def stochastic(observations: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
-        flat, vpred = policy.forward(observations)
-        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred}
+    def stochastic(*inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        flat, vpred = policy.forward(policy.pack_inputs(list(inputs[:-1])))
+        return {"action": policy.pdtype.sample_stateless(flat, inputs[-1]), "value": vpred}
 
-    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
-    return tf.function(stochastic, input_signature=[_observations_spec(policy), seed_spec])
+    return tf.function(stochastic, input_signature=[*specs, tf.TensorSpec([], tf.int64, name="seed")])
 
 
 def signature_names(function: Any) -> dict[str, list[str]]:

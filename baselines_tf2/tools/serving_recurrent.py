@@ -26,7 +26,7 @@ __all__ = ["recurrent_sample_function", "recurrent_serving_function"]
 
 def _specs(policy: Any) -> list[tf.TensorSpec]:
     return [
-        tf.TensorSpec(policy.ob_spec.shape, policy.ob_spec.dtype, name="observations"),
+        *policy.input_specs(),  # the raw observations, named "observations"
         tf.TensorSpec([None, policy.state_size], tf.float32, name="state"),
         tf.TensorSpec([None], tf.bool, name="episode_start"),
     ]
