@@ -40,6 +40,7 @@ __all__ = [
     "NETWORKS",
     "PG_WEIGHTS",
     "PRECISIONS",
+    "RECURRENT_NETWORKS",
     "PGConfig",
     "PPOConfig",
     "PolicyConfig",
@@ -51,7 +52,8 @@ __all__ = [
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
 ENV_BACKENDS = ("gymnasium", "ale_vector")  # how make_vec_env steps the copies
-NETWORKS = ("mlp", "cnn", "cnn_small", "multi_input")
+NETWORKS = ("mlp", "cnn", "cnn_small", "multi_input", "lstm", "cnn_lstm")
+RECURRENT_NETWORKS = ("lstm", "cnn_lstm")  # an LSTM after the trunk (Baselines ppo2's lstm, cnn_lstm)
 PRECISIONS = ("float32", "bfloat16")
 INITS = ("ppo1", "orthogonal")
 LOSSES = ("clip", "none", "fixed_kl", "adaptive_kl")
@@ -251,15 +253,20 @@ class PolicyConfig:
 
     network: str = _s(
         "mlp",
-        "mlp (separate tanh networks for pi and V), cnn (Nature CNN), cnn_small (A3C's) or multi_input (Dict "
+        "mlp (separate tanh networks for pi and V), cnn (Nature CNN), cnn_small (A3C's), multi_input (Dict "
         "observations: each key through its own encoder, images a CNN, other Box keys their own normaliser, "
-        "Discrete one-hot; concatenated, then mlp's separate pi and V networks). A Dict observation space always "
-        "gets multi_input, whatever this says; there cnn_small gives its image keys A3C's CNN instead of the "
-        "Nature CNN",
+        "Discrete one-hot; concatenated, then mlp's separate pi and V networks), or the recurrent lstm (tanh MLP "
+        "trunk, then an LSTM shared by pi and V) and cnn_lstm (Nature CNN, then the LSTM). A Dict observation space "
+        "always gets multi_input (recurrent networks refuse it); there cnn_small gives its image keys A3C's CNN "
+        "instead of the Nature CNN. Recurrent policies train on minibatches of whole env sequences: "
+        "optim_batchsize = timesteps_per_actorbatch x a divisor of num_env",
         NETWORKS,
     )
     hid_size: int = _s(64, "width of the MLP's hidden layers")
-    num_hid_layers: int = _s(2, "hidden layers of each MLP")
+    num_hid_layers: int = _s(
+        2, "hidden layers of each MLP (lstm: of the trunk before the LSTM; 0 feeds it the observation, as Baselines)"
+    )
+    nlstm: int = _s(128, "LSTM units of the recurrent networks lstm and cnn_lstm (Baselines' nlstm)")
     precision: str = _s(
         "float32",
         "compute dtype of a CNN: bfloat16 is mixed precision (float32 weights, Adam, heads and loss), faster on "
@@ -279,13 +286,21 @@ class PolicyConfig:
         one_of("precision", self.precision, PRECISIONS)
         one_of("init", self.init, INITS)
         positive_int("hid_size", self.hid_size)
-        positive_int("num_hid_layers", self.num_hid_layers)
+        positive_int("nlstm", self.nlstm)
+        if self.network == "lstm":
+            non_negative("num_hid_layers", self.num_hid_layers)
+        else:
+            positive_int("num_hid_layers", self.num_hid_layers)
         if self.network == "mlp" and self.precision != "float32":
             raise ConfigError(
                 f"precision {self.precision} is for CNN policies; the MLP acts in NumPy and trains in float32"
             )
         if self.network == "multi_input" and self.precision != "float32":
             raise ConfigError(f"precision {self.precision} is for CNN policies; multi_input computes in float32")
+        if self.network in RECURRENT_NETWORKS and self.precision != "float32":
+            raise ConfigError(
+                f"precision {self.precision} is for the cnn and cnn_small networks; {self.network} is float32"
+            )
 
 
 @dataclass

@@ -89,6 +89,42 @@ class QuadrantEnv(gym.Env):
         return self._observe(), reward, self.t >= 8, False, {}
 
 
+class CueEnv(gym.Env):
+    """A memory task: a cue (0 or 1, one-hot) is shown at the first step only, then ``delay`` blank steps, then a
+    query (observation ``[0, 0, 1]``) whose action must name the cue: reward 1 if it does, else 0 (the other
+    actions do nothing). Episodes of ``delay + 2`` steps. What the query step shows is the same for both cues, so a
+    feed-forward policy scores 0.5 on average at best; a policy that remembers the cue scores 1."""
+
+    observation_space = spaces.Box(0, 1, (3,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, delay: int = 4):
+        self.delay = delay
+
+    def _observe(self):
+        obs = np.zeros(3, np.float32)
+        if self.t == 0:
+            obs[self.cue] = 1.0
+        elif self.t == self.delay + 1:
+            obs[2] = 1.0
+        return obs
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t, self.cue = 0, int(self.np_random.integers(2))
+        return self._observe(), {}
+
+    def step(self, action):
+        done = self.t == self.delay + 1
+        reward = float(done and int(action) == self.cue)
+        self.t += 1
+        return (np.zeros(3, np.float32) if done else self._observe()), reward, done, False, {}
+
+
+if "ToyCue-v0" not in gym.registry:  # test_cli imports this module afresh
+    gym.register("ToyCue-v0", entry_point=CueEnv, max_episode_steps=None)
+
+
 class DictQuadrantEnv(gym.Env):
     """Dict observations: ``image``, a square in one of four quadrants (as :class:`QuadrantEnv`), and
     ``vector``, ``[100 + 10 b, noise]`` with a coin ``b``; reward 1 for action ``(quadrant + 2 b) % 4``,

@@ -17,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from baselines_tf2.cli.flags import resolve_settings, tracking_settings
-from baselines_tf2.config import PolicyConfig, RunConfig, TrackingConfig
+from baselines_tf2.config import RECURRENT_NETWORKS, PolicyConfig, RunConfig, TrackingConfig
 from baselines_tf2.errors import CheckpointError, ConfigError, TrainingInterrupted
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ def _policy_fn(policy: PolicyConfig):
             if policy.network == "multi_input":
                 raise ConfigError(f"--network multi_input needs a Dict observation space, not {ob_space}")
             return box_policy_fn(ob_space, ac_space)
+        if policy.network in RECURRENT_NETWORKS:
+            raise ConfigError(f"--network {policy.network} takes Box observations; Dict observations get multi_input")
         if policy.precision != "float32":
             raise ConfigError(f"precision {policy.precision} is for CNN policies; Dict observations take float32")
         cnn_kind = "small" if policy.network == "cnn_small" else "large"
@@ -54,11 +56,16 @@ def _policy_fn(policy: PolicyConfig):
 
 
 def _box_policy_fn(policy: PolicyConfig):
-    from baselines_tf2.common.policies import CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
+    from baselines_tf2.common.policies import CnnLstmPolicy, CnnPolicy, LstmPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     if policy.network in ("mlp", "multi_input"):
         return partial(MlpPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers, init=policy.init)
+    if policy.network == "lstm":
+        trunk = partial(LstmPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers)
+        return partial(trunk, nlstm=policy.nlstm, init=policy.init)
+    if policy.network == "cnn_lstm":
+        return partial(CnnLstmPolicy, nlstm=policy.nlstm, init=policy.init)
     if policy.precision == "bfloat16" and not bfloat16_is_fast() and mpi_util.rank() == 0:
         print("note: this CPU has no AMX/AVX512-BF16 units; --precision bfloat16 will be slower than float32")
     kind = "large" if policy.network == "cnn" else "small"
@@ -300,6 +307,9 @@ def _print_settings(
 
     mlp_heads = policy.network in ("mlp", "multi_input")
     layers = f" {policy.num_hid_layers}x{policy.hid_size}" if mlp_heads else f" ({policy.precision})"
+    if policy.network in RECURRENT_NETWORKS:
+        trunk = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "lstm" else ""
+        layers = f"{trunk} + LSTM {policy.nlstm}"
     backend = f" ({args.env_backend})" if args.env_backend != "gymnasium" else ""
     workers = f"{mpi_util.size()} rank(s) x {run_cfg.num_env} env(s){backend}"
     print(

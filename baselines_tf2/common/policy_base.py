@@ -69,6 +69,7 @@ class Policy(tf.Module):
     ob_rms: ObNormaliser | None = None  # MlpPolicy's RunningMeanStd; DictPolicy's per-key normalisers
     jit_compile: bool = False  # whether training steps should be XLA-compiled (see PPOUpdater)
     precision: str = "float32"  # compute dtype of the network (CnnPolicy also offers bfloat16)
+    recurrent: bool = False  # True for policies with a state carried between steps (common/lstm_policy.py)
 
     def __init__(self, ob_space: spaces.Space, ac_space: spaces.Space, ob_dtype: tf.DType, name: str) -> None:
         super().__init__(name=name)

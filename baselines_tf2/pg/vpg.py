@@ -19,6 +19,7 @@ import numpy as np
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.config import PGConfig, RunConfig, split_settings
+from baselines_tf2.errors import ConfigError
 from baselines_tf2.pg.losses import adapt_stepsize
 from baselines_tf2.pg.state import PGState
 from baselines_tf2.pg.update import PGUpdater
@@ -61,6 +62,10 @@ def learn(
     )
     state = PGState()
     run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state, eval_env=eval_env)
+    if run.policy.recurrent:
+        raise ConfigError(
+            "the vanilla policy gradient trains feed-forward policies; recurrent ones (lstm, cnn_lstm) train with PPO"
+        )
     vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
     updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)

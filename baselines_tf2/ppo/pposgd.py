@@ -39,6 +39,7 @@ from baselines_tf2.config import PPOConfig, RunConfig, split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.mpi import mpi_util
 from baselines_tf2.ppo.losses import adapt_kl_beta
+from baselines_tf2.ppo.recurrent_update import RecurrentPPOUpdater, recurrent_pi_old
 from baselines_tf2.ppo.state import PPOState
 from baselines_tf2.ppo.update import PPOBatch, PPOUpdater
 from baselines_tf2.schedules import value_at
@@ -88,7 +89,12 @@ def learn(
         shape = f"{cfg.timesteps_per_actorbatch} x {run.n_env} envs"
         raise ConfigError(f"optim_batchsize {cfg.optim_batchsize} is larger than the batch ({shape})")
     loss = dict(loss=cfg.loss, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip, kl_beta=state.kl_beta)
-    updater = PPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **loss)
+    updater: PPOUpdater
+    if run.policy.recurrent:  # minibatches of whole env sequences (ppo/recurrent_update.py)
+        layout = dict(horizon=cfg.timesteps_per_actorbatch, num_env=run.n_env, minibatch_size=cfg.optim_batchsize)
+        updater = RecurrentPPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **layout, **loss)
+    else:
+        updater = PPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **loss)
     collector = run.make_collector(cfg.timesteps_per_actorbatch)
     step_size, clip_range = cfg.step_size_and_clip()
     try:
@@ -98,6 +104,8 @@ def learn(
             check_segment(seg, run.iteration + 1, comm)
             batch = _prepare_batch(seg, run.policy, run.scaler, cfg.gamma, cfg.lam)
             updater.load_batch(batch)
+            if isinstance(updater, RecurrentPPOUpdater):
+                updater.load_sequences(seg)
             epochs = run_epochs(
                 updater, run.rng, batch_size, cfg.optim_batchsize, cfg.optim_epochs, stepsize, clip, cfg.target_kl, comm
             )
@@ -128,11 +136,17 @@ def run_epochs(
     """Up to ``epochs`` passes over freshly shuffled minibatches; returns how many ran.
 
     With ``target_kl > 0``, stops after the first epoch whose mean approximate KL, averaged over
-    ranks (so every rank takes the same decision), exceeds ``1.5 * target_kl``.
+    ranks (so every rank takes the same decision), exceeds ``1.5 * target_kl``. An updater with a
+    ``minibatches(rng)`` method draws each epoch's minibatch rows itself (recurrent policies: whole
+    env sequences, :class:`RecurrentPPOUpdater`); otherwise they are a shuffle of the batch's rows.
     """
     n_minibatches = batch_size // minibatch_size
+    minibatches = getattr(updater, "minibatches", None)
     for epoch in range(1, epochs + 1):
-        perm = rng.permutation(batch_size)[: n_minibatches * minibatch_size].reshape(n_minibatches, minibatch_size)
+        if minibatches is not None:
+            perm = minibatches(rng)
+        else:
+            perm = rng.permutation(batch_size)[: n_minibatches * minibatch_size].reshape(n_minibatches, minibatch_size)
         metrics = updater.run_epoch(perm, stepsize, clip_param)
         if target_kl > 0 and float(mpi_util.allreduce_mean(np.array([metrics["approxkl"]]), comm)[0]) > 1.5 * target_kl:
             return epoch
@@ -147,6 +161,10 @@ def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, ga
     obs = seg.obs.reshape(-1, *seg.obs.shape[2:])
     if policy.ob_rms is not None:
         policy.ob_rms.update(obs)
+    if policy.recurrent:
+        # Whole env sequences from the states the rollout acted with, after the normaliser update: ratio exactly 1.
+        oldpdparam, oldvpred = recurrent_pi_old(policy, seg)
+    elif policy.ob_rms is not None:
         # pi_old is recorded after the normaliser update (PPO1's order), so the first ratio is exactly 1.
         oldpdparam, oldvpred = policy.forward_numpy(obs)
     else:

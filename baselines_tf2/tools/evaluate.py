@@ -22,7 +22,8 @@ def episode_stats(
     reset is seeded with ``seed``; with ``reseed`` episode ``i`` is reset with ``seed + i``, so each
     episode's start is fixed whatever was played before it (evaluation shares episodes among MPI
     ranks). The env is reset once per episode (not after the last one, so a video recorder records
-    no extra episode). Acting only reads the policy: its observation normaliser is not updated.
+    no extra episode). Acting only reads the policy: its observation normaliser is not updated. A
+    recurrent policy carries its state from step to step and starts each episode from a zero state.
     """
     actor = make_actor(policy, np.random.default_rng(seed))
     env = pack_dict_env(env)  # a Dict env's observations as the policy takes them (make_env's envs are packed already)
@@ -33,6 +34,7 @@ def episode_stats(
         action, _ = actor.step(np.asarray(obs)[None], stochastic=not deterministic)
         obs, reward, terminated, truncated, info = env.step(action[0])
         total, steps = total + float(reward), steps + 1
+        actor.end_episodes(np.array([terminated or truncated]))  # a recurrent policy's state restarts with the episode
         if terminated or truncated:
             episode = info.get("episode")
             stats.append((float(episode["r"]), int(episode["l"])) if episode else (total, steps))

@@ -21,6 +21,11 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
   inside the graph with TensorFlow's stateless random ops, so the same ``seed`` (int64 scalar) and
   observations give the same actions; vary the seed between calls.
 
+A recurrent policy (``LstmPolicy``, ``CnnLstmPolicy``) is exported as one step that takes and
+returns its state: ``serving_default(observations, state, episode_start) -> {"action", "value",
+"next_state"}`` and ``sample(observations, state, episode_start, seed)`` likewise (see
+:mod:`baselines_tf2.tools.serving_recurrent`); ``export.json`` records its ``state_size``.
+
 Actions are the distribution's, not clipped to the action space's bounds (``run.py`` clips ``Box``
 actions in the environment; do the same when deploying, the bounds are in ``export.json``).
 ``tflite=True`` also writes ``model.tflite`` holding ``serving_default`` only, in TFLite's builtin
@@ -151,6 +156,7 @@ def export_saved_model(
             write_onnx(module.serving, os.path.join(tmp, ONNX_FILE))
         info = {
             "signatures": {name: signature_names(function) for name, function in signatures.items()},
+            **({"state_size": policy.state_size} if policy.recurrent else {}),
             "inputs": {
                 spec.name: {"shape": spec.shape.as_list(), "dtype": spec.dtype.name}
                 for spec in module.serving.input_signature

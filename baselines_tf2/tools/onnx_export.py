@@ -10,8 +10,8 @@ bfloat16 CNN as its float32 twin. Any ONNX runtime runs it, without TensorFlow::
     action, value = session.run(["action", "value"], {"observations": obs[None].astype("float32")})
 
 The inputs and outputs are read from the serving function (its input signature's names, its output
-dict's keys), so a recurrent policy's ``(observations, state) -> {action, value, state}`` converts
-unchanged. tf2onnx and onnx come with the ``onnx`` extra (``pip install "baselines_tf2[onnx]"``,
+dict's keys), so a recurrent policy's ``(observations, state, episode_start) -> {action, value,
+next_state}`` converts unchanged (tested in tests/test_lstm_export.py). tf2onnx and onnx come with the ``onnx`` extra (``pip install "baselines_tf2[onnx]"``,
 with onnxruntime to run the model); without them :func:`check_onnx_available` raises a ConfigError.
 """
 

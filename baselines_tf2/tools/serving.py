@@ -7,8 +7,9 @@ TFLite and ONNX models are converted from it, so all three compute the same thin
 
 Every converter reads a function's inputs from its ``input_signature`` (the ``TensorSpec`` names)
 and its outputs from the keys of the dict it returns, never from a fixed list: a recurrent policy's
-serving function, ``(observations, state) -> {"action", "value", "state"}``, needs only to be built
-here, and the SavedModel, ONNX model and ``export.json`` follow (see :func:`signature_names`).
+serving function, ``(observations, state, episode_start) -> {"action", "value", "next_state"}``
+(:mod:`~baselines_tf2.tools.serving_recurrent`), is built here, and the SavedModel, ONNX model and
+``export.json`` follow (see :func:`signature_names`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tensorflow as tf
 
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ExportError
+from baselines_tf2.tools.serving_recurrent import recurrent_sample_function, recurrent_serving_function
 
 __all__ = ["SAMPLE", "SERVING", "sample_function", "serving_function", "signature_names"]
 
@@ -31,8 +33,11 @@ def serving_function(policy: Policy) -> Any:
 
     The observations are raw (the policy's ``ob_spec`` dtype); the actions are
     ``pi.act(stochastic=False, ...)``'s. The inputs are the policy's ``input_specs()``: one
-    ``observations`` batch, or a ``DictPolicy``'s keys, packed in the graph by ``pack_inputs``.
+    ``observations`` batch, or a ``DictPolicy``'s keys, packed in the graph by ``pack_inputs``. A
+    recurrent policy's takes and returns its state (:mod:`baselines_tf2.tools.serving_recurrent`).
     """
+    if policy.recurrent:
+        return recurrent_serving_function(policy)
 
     def deterministic(*inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         pd, vpred = policy(policy.pack_inputs(list(inputs)))
@@ -42,7 +47,12 @@ def serving_function(policy: Policy) -> Any:
 
 
 def sample_function(policy: Policy) -> Any:
-    """``(observations, seed) -> {"action": sample, "value": vpred}``: ``pdtype.sample_stateless`` from ``seed`` (int64 scalar)."""
+    """``(observations, seed) -> {"action": sample, "value": vpred}``: ``pdtype.sample_stateless`` from ``seed`` (int64 scalar).
+
+    A recurrent policy's takes and returns its state (:mod:`baselines_tf2.tools.serving_recurrent`).
+    """
+    if policy.recurrent:
+        return recurrent_sample_function(policy)
     specs = policy.input_specs()
     if "seed" in [spec.name for spec in specs]:
         raise ExportError("an observation key named 'seed' clashes with the sample signature's seed input")

@@ -45,6 +45,7 @@ from baselines_tf2.train.checkpoint import (
 from baselines_tf2.train.evaluation import Evaluation
 from baselines_tf2.train.limits import fraction_left
 from baselines_tf2.train.logger import Logger, progress_bar
+from baselines_tf2.train.recurrent_rollout import RecurrentCollector
 from baselines_tf2.train.rollout import RolloutCollector
 from baselines_tf2.train.signals import StopOnSignal
 
@@ -162,7 +163,8 @@ class TrainingRun:
     def make_collector(self, horizon: int) -> RolloutCollector:
         """The run's rollout collector (``horizon`` steps per copy per call); resumed runs restart their episodes exactly."""
         ob_dtype = self.policy.ob_dtype.as_numpy_dtype
-        self.collector = RolloutCollector(
+        collector = RecurrentCollector if self.policy.recurrent else RolloutCollector  # the former records states
+        self.collector = collector(
             self.vec_env,
             horizon,
             self.gamma,
