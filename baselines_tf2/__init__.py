@@ -6,8 +6,9 @@ import os
 # set TF_CPP_MIN_LOG_LEVEL=0 yourself to see it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-__version__ = "0.1.0"
-
 from baselines_tf2 import _aliases
+from baselines_tf2._version import __version__
 
 _aliases.install()
+
+__all__ = ["__version__"]

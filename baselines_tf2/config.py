@@ -5,6 +5,7 @@
 * :class:`PPOConfig`: PPO's settings (``ppo.learn``), each named as Baselines named it.
 * :class:`PGConfig`: the vanilla policy gradient's (``pg.learn``).
 * :class:`PolicyConfig`: the network ``run.py`` builds.
+* :class:`TrackingConfig`: ``run.py --track``, experiment tracking with Weights & Biases.
 
 Each field carries its documentation (``field(metadata={"doc": ...})``), from which ``run.py``
 generates its flags and ``--help``; each class has one ``validate()`` that raises
@@ -15,13 +16,20 @@ TensorFlow nor gymnasium, so ``run.py --help`` answers at once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from baselines_tf2.config_keywords import split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.schedules import LinearAnneal, Schedule, value_at
-from baselines_tf2.validation import non_negative, one_of, positive_int, positive_schedule, unit_interval
+from baselines_tf2.validation import (
+    non_negative,
+    non_negative_int,
+    one_of,
+    positive_int,
+    positive_schedule,
+    unit_interval,
+)
 
 __all__ = [
     "ACTION_MASKING",
@@ -33,22 +41,26 @@ __all__ = [
     "NETWORKS",
     "PG_WEIGHTS",
     "PRECISIONS",
+    "RECURRENT_NETWORKS",
     "PGConfig",
     "PPOConfig",
     "PolicyConfig",
     "RunConfig",
+    "TrackingConfig",
     "doc",
     "split_settings",
 ]
 
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
 ENV_BACKENDS = ("gymnasium", "ale_vector")  # how make_vec_env steps the copies
-NETWORKS = ("mlp", "cnn", "cnn_small")
+NETWORKS = ("mlp", "cnn", "cnn_small", "multi_input", "lstm", "cnn_lstm")
+RECURRENT_NETWORKS = ("lstm", "cnn_lstm")  # an LSTM after the trunk (Baselines ppo2's lstm, cnn_lstm)
 PRECISIONS = ("float32", "bfloat16")
 INITS = ("ppo1", "orthogonal")
 LOSSES = ("clip", "none", "fixed_kl", "adaptive_kl")
 MPI_UPDATES = ("auto", "allgather", "allreduce")
 PG_WEIGHTS = ("return", "reward_to_go", "gae")
+WANDB_MODES = ("online", "offline")
 SCHEDULES = ("constant", "linear")
 ACTION_MASKING = ("auto", "on", "off")  # invalid-action masks from the env: when provided, required, ignored
 
@@ -87,6 +99,12 @@ class RunConfig:
         600.0, "also save every this many seconds of wall time when save_path is set (0: off)"
     )
     progress: bool = _s(True, "show a tqdm progress bar on a terminal")
+    eval_every: int = _s(
+        0,
+        "every K iterations (and after the last), play eval_episodes deterministic episodes on a separate env and "
+        "log eval/return_mean, eval/return_std, eval/length_mean; the best policy goes to save_path/best (0: off)",
+    )
+    eval_episodes: int = _s(10, "episodes per evaluation (eval_every), shared among the MPI ranks")
     action_masking: str = _s(
         "auto",
         "invalid-action masking for Discrete and MultiDiscrete actions, the masks read from the env's "
@@ -116,6 +134,8 @@ class RunConfig:
         positive_int("num_env", self.num_env)
         non_negative("save_interval", self.save_interval)
         non_negative("save_every_seconds", self.save_every_seconds)
+        non_negative_int("eval_every", self.eval_every)
+        positive_int("eval_episodes", self.eval_episodes)
         one_of("action_masking", self.action_masking, ACTION_MASKING)
 
 
@@ -242,10 +262,21 @@ class PolicyConfig:
     """The network ``run.py`` builds (in Python, pass a ``policy_fn`` instead)."""
 
     network: str = _s(
-        "mlp", "mlp (separate tanh networks for pi and V), cnn (Nature CNN) or cnn_small (A3C's)", NETWORKS
+        "mlp",
+        "mlp (separate tanh networks for pi and V), cnn (Nature CNN), cnn_small (A3C's), multi_input (Dict "
+        "observations: each key through its own encoder, images a CNN, other Box keys their own normaliser, "
+        "Discrete one-hot; concatenated, then mlp's separate pi and V networks), or the recurrent lstm (tanh MLP "
+        "trunk, then an LSTM shared by pi and V) and cnn_lstm (Nature CNN, then the LSTM). A Dict observation space "
+        "always gets multi_input (recurrent networks refuse it); there cnn_small gives its image keys A3C's CNN "
+        "instead of the Nature CNN. Recurrent policies train on minibatches of whole env sequences: "
+        "optim_batchsize = timesteps_per_actorbatch x a divisor of num_env",
+        NETWORKS,
     )
     hid_size: int = _s(64, "width of the MLP's hidden layers")
-    num_hid_layers: int = _s(2, "hidden layers of each MLP")
+    num_hid_layers: int = _s(
+        2, "hidden layers of each MLP (lstm: of the trunk before the LSTM; 0 feeds it the observation, as Baselines)"
+    )
+    nlstm: int = _s(128, "LSTM units of the recurrent networks lstm and cnn_lstm (Baselines' nlstm)")
     precision: str = _s(
         "float32",
         "compute dtype of a CNN: bfloat16 is mixed precision (float32 weights, Adam, heads and loss), faster on "
@@ -265,27 +296,44 @@ class PolicyConfig:
         one_of("precision", self.precision, PRECISIONS)
         one_of("init", self.init, INITS)
         positive_int("hid_size", self.hid_size)
-        positive_int("num_hid_layers", self.num_hid_layers)
+        positive_int("nlstm", self.nlstm)
+        if self.network == "lstm":
+            non_negative("num_hid_layers", self.num_hid_layers)
+        else:
+            positive_int("num_hid_layers", self.num_hid_layers)
         if self.network == "mlp" and self.precision != "float32":
             raise ConfigError(
                 f"precision {self.precision} is for CNN policies; the MLP acts in NumPy and trains in float32"
             )
+        if self.network == "multi_input" and self.precision != "float32":
+            raise ConfigError(f"precision {self.precision} is for CNN policies; multi_input computes in float32")
+        if self.network in RECURRENT_NETWORKS and self.precision != "float32":
+            raise ConfigError(
+                f"precision {self.precision} is for the cnn and cnn_small networks; {self.network} is float32"
+            )
 
 
-def split_settings(
-    settings: Mapping[str, Any], *classes_and_bases: tuple[Any, Any], where: str = "learn()"
-) -> list[Any]:
-    """Sort keyword settings into config objects: ``(cls, base)`` pairs -> ``replace(base or cls(), ...)``.
+@dataclass
+class TrackingConfig:
+    """``run.py --track``: the run's settings and log rows to Weights & Biases (in Python: ``train/tracking.py``)."""
 
-    A name that no class has is an error naming the valid ones, as a misspelled keyword should be.
-    """
-    names = [{f.name for f in dataclasses.fields(cls)} for cls, _ in classes_and_bases]
-    unknown = sorted(set(settings) - set().union(*names))
-    if unknown:
-        valid = ", ".join(sorted(set().union(*names)))
-        raise ConfigError(f"{where} got unknown setting(s) {', '.join(unknown)}; valid: {valid}")
-    out = []
-    for (cls, base), fields_of in zip(classes_and_bases, names):
-        mine = {k: v for k, v in settings.items() if k in fields_of}
-        out.append(dataclasses.replace(base if base is not None else cls(), **mine))
-    return out
+    track: bool = _s(
+        False, 'send the settings and every progress.csv row to Weights & Biases (pip install "baselines_tf2[wandb]")'
+    )
+    wandb_project: str = _s("baselines_tf2", "W&B project of the run")
+    wandb_entity: str = _s("", "W&B team or user that owns the project (default: your default entity)")
+    wandb_name: str = _s("", "run name (default: <env>__<alg>__<seed>__<unix time>, as CleanRL names runs)")
+    wandb_group: str = _s("", "W&B group (e.g. the seeds of one setting)")
+    wandb_tags: str = _s("", "comma-separated W&B tags")
+    wandb_id: str = _s("", "W&B run id to create or continue (default: --load_path's run.json's, else new)")
+    wandb_mode: str | None = _s(
+        None, "online, or offline (upload later: wandb sync DIR); default: WANDB_MODE", WANDB_MODES
+    )
+
+    def validate(self) -> None:
+        """Raise ConfigError for an unknown mode, or a tracking setting given without ``track``."""
+        if self.wandb_mode is not None:
+            one_of("wandb_mode", self.wandb_mode, WANDB_MODES)
+        given = [f.name for f in dataclasses.fields(self) if f.name != "track" and getattr(self, f.name) != f.default]
+        if given and not self.track:
+            raise ConfigError(f"{given[0]} is a setting of track; add --track (track=True)")

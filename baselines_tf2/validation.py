@@ -7,7 +7,7 @@ from typing import Any
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.schedules import Schedule, value_at
 
-__all__ = ["non_negative", "one_of", "positive_int", "positive_schedule", "unit_interval"]
+__all__ = ["non_negative", "non_negative_int", "one_of", "positive_int", "positive_schedule", "unit_interval"]
 
 
 def positive_int(name: str, value: Any) -> None:
@@ -18,6 +18,11 @@ def positive_int(name: str, value: Any) -> None:
 def non_negative(name: str, value: float) -> None:
     if not value >= 0 or value == float("inf"):
         raise ConfigError(f"{name} must be >= 0, got {value}")
+
+
+def non_negative_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{name} must be an integer >= 0, got {value!r}")
 
 
 def unit_interval(name: str, value: float) -> None:

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 from baselines_tf2.cli import main, parse_args, resolve_settings
-from baselines_tf2.config import PolicyConfig, PPOConfig, RunConfig
+from baselines_tf2.config import PolicyConfig, PPOConfig, RunConfig, TrackingConfig
 from baselines_tf2.envs.make import env_type_of
 from baselines_tf2.ppo.defaults import preset
 
@@ -65,12 +65,13 @@ def test_help_lists_every_setting_with_its_doc_without_tensorflow():
         [sys.executable, "-X", "importtime", "run.py", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0
-    for cls in (RunConfig, PPOConfig, PolicyConfig):
+    for cls in (RunConfig, PPOConfig, PolicyConfig, TrackingConfig):
         for f in dataclasses.fields(cls):
             if f.name != "max_timesteps":
                 assert f"--{f.name}" in out.stdout, f.name
     assert "[c1] value-loss coefficient" in " ".join(out.stdout.split())
-    assert "tensorflow" not in out.stderr and "gymnasium" not in out.stderr  # -X importtime lists every import
+    imported = out.stderr  # -X importtime lists every import
+    assert "tensorflow" not in imported and "gymnasium" not in imported and "wandb" not in imported
     pg = subprocess.run([sys.executable, "run.py", "--alg", "pg", "--help"], cwd=REPO, capture_output=True, text=True)
     assert "--pg_weight" in pg.stdout and "--clip_param" not in pg.stdout
 

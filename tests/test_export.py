@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 import tensorflow as tf
 from conftest import REPO
@@ -208,15 +209,14 @@ FAST = ["--timesteps_per_actorbatch", "256", "--optim_epochs", "2", "--progress"
 def test_cli_trains_then_exports_from_the_checkpoint(tmp_path, capsys):
     ckpt, out = str(tmp_path / "ckpt"), str(tmp_path / "export")
     assert main(["--env", "CartPole-v1", "--num_timesteps", "512", "--save_path", ckpt, *FAST]) == 0
-    export = ["--load_path", ckpt, "--export", out, "--export_tflite"]
+    export = ["--load_path", ckpt, "--export", out, "--export_tflite", "--export_onnx"]
     cmd = [sys.executable, "run.py", "--env", "CartPole-v1", "--num_timesteps", "0", *export]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert (
-        f"exported SavedModel to {out} and {out}/model.tflite (signatures: serving_default, sample, serving_masked, sample_masked)"
-        in proc.stdout
-    )
-    assert {"saved_model.pb", "variables", "export.json", "model.tflite"} <= set(os.listdir(out))
+    files = f"{out} and {out}/model.tflite and {out}/model.onnx"
+    signatures = "serving_default, sample, serving_masked, sample_masked"
+    assert f"exported SavedModel to {files} (signatures: {signatures})" in proc.stdout
+    assert {"saved_model.pb", "variables", "export.json", "model.tflite", "model.onnx"} <= set(os.listdir(out))
     pi = MlpPolicy(spaces.Box(-np.inf, np.inf, (4,), np.float32), spaces.Discrete(2))
     restore(ckpt, policy=pi)
     obs = np.random.default_rng(0).normal(0.0, 3.0, size=(200, 4)).astype(np.float32)
@@ -224,6 +224,9 @@ def test_cli_trains_then_exports_from_the_checkpoint(tmp_path, capsys):
     action, vpred = pi.act_batch(False, obs)
     np.testing.assert_array_equal(result["action"].numpy(), action)
     assert np.abs(result["value"].numpy() - vpred).max() <= 1e-5
+    onnx_action, onnx_value = ort.InferenceSession(f"{out}/model.onnx").run(None, {"observations": obs})
+    np.testing.assert_array_equal(onnx_action, action)
+    assert np.abs(onnx_value - vpred).max() <= 1e-5
 
 
 @pytest.mark.parametrize(
@@ -241,6 +244,7 @@ def test_cli_trains_then_exports_from_the_checkpoint(tmp_path, capsys):
             "{tmp} already exists and is not an empty folder; export into a new folder",
         ),
         (["--num_timesteps", "256", "--export_tflite"], 2, "--export_tflite needs --export DIR"),
+        (["--num_timesteps", "256", "--export_onnx"], 2, "--export_onnx needs --export DIR"),
     ],
 )
 def test_cli_export_errors(tmp_path, capsys, argv, code, message):

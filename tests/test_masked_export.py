@@ -67,7 +67,7 @@ def test_masked_signatures_match_the_masked_policy(name, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with np.load(tmp_path / "outputs.npz") as out:
         mode, samples = out["mode"].reshape(N, -1), out["samples"].reshape(3, N, -1)
-    host_mode, _ = pi.act_batch(False, obs, mask)
+    host_mode, _ = pi.act_batch(False, obs, action_masks=mask)
     np.testing.assert_array_equal(mode, host_mode.reshape(N, -1))
     unmasked, _ = pi.act_batch(False, obs)
     assert (unmasked.reshape(N, -1) != mode).any()  # the masks matter for this policy

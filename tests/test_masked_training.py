@@ -12,11 +12,11 @@ from toy_envs import MaskedChoiceEnv
 
 from baselines_tf2.cli import main
 from baselines_tf2.common.actors import make_actor
-from baselines_tf2.common.policies import MlpPolicy
+from baselines_tf2.common.policies import LstmPolicy, MlpPolicy
 from baselines_tf2.envs.monitor import Monitor
 from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.pg import learn as learn_pg
-from baselines_tf2.ppo import learn
+from baselines_tf2.ppo import learn, pposgd
 from baselines_tf2.ppo.pposgd import _prepare_batch
 from baselines_tf2.ppo.update import PPOUpdater
 from baselines_tf2.train.rollout import RolloutCollector
@@ -98,6 +98,33 @@ def test_learners_never_take_a_forbidden_action(alg):
     assert env.forbidden == 0 and len(rows) >= 3
     assert all(np.isfinite([r["policy_loss"], r["policy_entropy"], r["meankl"]]).all() for r in rows)
     assert all(r["eplenmean"] == 10 for r in rows)  # no episode ended early on a forbidden choice
+
+
+class UncompiledLstm(LstmPolicy):
+    jit_compile = False  # the plumbing is under test; XLA would cost seconds
+
+
+def test_recurrent_ppo_trains_on_whole_sequences_with_their_masks(monkeypatch):
+    """An LSTM on a masked env: pi_old replayed over the recorded masks gives ratio 1 before every iteration's first
+    step, and no forbidden action is ever taken (the masks ride along in the whole-sequence minibatches)."""
+    seen, original = [], pposgd.run_epochs
+
+    def spy(updater, *args, **kwargs):
+        assert updater.masked
+        seen.append(updater.evaluate(args[5]))
+        return original(updater, *args, **kwargs)
+
+    monkeypatch.setattr(pposgd, "run_epochs", spy)
+    env = SyncVectorEnv(
+        [lambda: Monitor(MaskedChoiceEnv(NVEC["MultiDiscrete"])) for _ in range(2)],
+        autoreset_mode=AutoresetMode.SAME_STEP,
+        copy=False,
+    )
+    policy_fn = partial(UncompiledLstm, nlstm=8, hid_size=16, num_hid_layers=1)
+    learn(env, policy_fn, max_iters=3, timesteps_per_actorbatch=16, optim_batchsize=16, optim_epochs=2, progress=False)
+    assert len(seen) == 3 and sum(copy.unwrapped.forbidden for copy in env.envs) == 0
+    for metrics in seen:
+        assert metrics["approxkl"] == 0.0 and metrics["meankl"] == pytest.approx(0.0, abs=1e-7)
 
 
 def test_masking_flags_from_the_cli(capsys):

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, run_mpi
+from conftest import REPO, mpi_env, mpirun_executable, run_mpi
 
 from baselines_tf2.mpi import mpi_util
 
@@ -62,6 +62,33 @@ def test_run_py_under_mpirun_writes_logs_and_checkpoints_on_rank_0(tmp_path):
     rows = (log / "progress.csv").read_text().strip().splitlines()
     assert len(rows) == 3  # header + 2 iterations of 2 ranks x 256 steps
     assert (ckpt / "checkpoint").exists()
+
+
+_HOSTFILE_WORKER = (
+    "import os; from baselines_tf2.envs.make import env_seeds; from baselines_tf2.mpi import mpi_util; "
+    "r = mpi_util.rank(); print(r, mpi_util.size(), mpi_util.local_size(), os.environ['EXPORTED'], env_seeds(7, r, 2))"
+)
+
+
+@pytest.mark.mpi
+def test_a_hostfile_naming_this_machine_runs_both_ranks(tmp_path):
+    """The README's multi-node launch on one node: the hostfile's slots (not oversubscription) place both ranks,
+    ``-x`` exports a variable to them, and each rank seeds its env copies seed + 10000 rank + i."""
+    hostfile = tmp_path / "hostfile"
+    hostfile.write_text("# host slots\nlocalhost slots=2\n")
+    env = {**mpi_env(), "EXPORTED": "yes"}
+    env.pop("PRTE_MCA_rmaps_default_mapping_policy")  # the slots must suffice
+
+    def launch(n: int) -> subprocess.CompletedProcess:
+        hosts = ["--hostfile", str(hostfile), "-n", str(n), "-x", "PYTHONPATH", "-x", "EXPORTED"]
+        cmd = [mpirun_executable(), *hosts, sys.executable, "-c", _HOSTFILE_WORKER]
+        return subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+    proc = launch(2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(proc.stdout.strip().splitlines()) == ["0 2 2 yes [7, 8]", "1 2 2 yes [10007, 10008]"]
+    too_many = launch(3)  # more ranks than the hostfile's slots: refused at once
+    assert too_many.returncode != 0 and "not enough slots" in too_many.stdout + too_many.stderr
 
 
 @pytest.mark.mpi

@@ -89,6 +89,80 @@ class QuadrantEnv(gym.Env):
         return self._observe(), reward, self.t >= 8, False, {}
 
 
+class CueEnv(gym.Env):
+    """A memory task: a cue (0 or 1, one-hot) is shown at the first step only, then ``delay`` blank steps, then a
+    query (observation ``[0, 0, 1]``) whose action must name the cue: reward 1 if it does, else 0 (the other
+    actions do nothing). Episodes of ``delay + 2`` steps. What the query step shows is the same for both cues, so a
+    feed-forward policy scores 0.5 on average at best; a policy that remembers the cue scores 1."""
+
+    observation_space = spaces.Box(0, 1, (3,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, delay: int = 4):
+        self.delay = delay
+
+    def _observe(self):
+        obs = np.zeros(3, np.float32)
+        if self.t == 0:
+            obs[self.cue] = 1.0
+        elif self.t == self.delay + 1:
+            obs[2] = 1.0
+        return obs
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t, self.cue = 0, int(self.np_random.integers(2))
+        return self._observe(), {}
+
+    def step(self, action):
+        done = self.t == self.delay + 1
+        reward = float(done and int(action) == self.cue)
+        self.t += 1
+        return (np.zeros(3, np.float32) if done else self._observe()), reward, done, False, {}
+
+
+if "ToyCue-v0" not in gym.registry:  # test_cli imports this module afresh
+    gym.register("ToyCue-v0", entry_point=CueEnv, max_episode_steps=None)
+
+
+class DictQuadrantEnv(gym.Env):
+    """Dict observations: ``image``, a square in one of four quadrants (as :class:`QuadrantEnv`), and
+    ``vector``, ``[100 + 10 b, noise]`` with a coin ``b``; reward 1 for action ``(quadrant + 2 b) % 4``,
+    episodes of 8 steps. Random: 2 per episode; the image alone: 4; the vector alone: 2; both: 8. The
+    vector's scale (mean 105, std 5) needs its normaliser."""
+
+    observation_space = spaces.Dict(
+        {
+            "image": spaces.Box(0, 255, (24, 24, 1), np.uint8),
+            "vector": spaces.Box(-np.inf, np.inf, (2,), np.float32),
+        }
+    )
+    action_space = spaces.Discrete(4)
+
+    def _observe(self):
+        self.quadrant = int(self.np_random.integers(4))
+        self.coin = int(self.np_random.integers(2))
+        image = self.np_random.integers(0, 60, (24, 24, 1), dtype=np.uint8)
+        row, col = divmod(self.quadrant, 2)
+        image[12 * row : 12 * row + 12, 12 * col : 12 * col + 12] = 255
+        vector = np.array([100.0 + 10.0 * self.coin, self.np_random.normal()], np.float32)
+        return {"image": image, "vector": vector}
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._observe(), {}
+
+    def step(self, action):
+        self.t += 1
+        reward = float(int(action) == (self.quadrant + 2 * self.coin) % 4)
+        return self._observe(), reward, self.t >= 8, False, {}
+
+
+if "ToyDictQuadrant-v0" not in gym.registry:  # test_cli imports this module again
+    gym.register("ToyDictQuadrant-v0", entry_point=DictQuadrantEnv, max_episode_steps=None)
+
+
 class _ChoiceEnv(gym.Env):
     """Each step, ``valid`` random actions of each component are allowed (not observed: the observation is
     constant). Choosing the lowest allowed one in every component pays 1, other allowed choices 0; a

@@ -9,12 +9,12 @@ stderr and a non-zero exit code (``--debug`` shows the traceback); under ``mpiru
 rank aborts the whole job.
 
 ``flags`` parses (the flags, the presets), ``commands`` trains, plays and exports, ``entry`` is the
-process (TensorFlow's import, the one-line errors, the exit); ``python -m baselines_tf2.cli`` is
-``run.py``.
+process (TensorFlow's import, the one-line errors, the exit). ``run.py``, ``python -m baselines_tf2``,
+``python -m baselines_tf2.cli`` and the ``baselines-tf2`` console script all run :func:`script`.
 """
 
 from baselines_tf2.cli.commands import export, play, run, train
-from baselines_tf2.cli.entry import exit_process, import_tensorflow, main
+from baselines_tf2.cli.entry import exit_process, import_tensorflow, main, script
 from baselines_tf2.cli.flags import build_parser, parse_args, resolve_settings
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "play",
     "resolve_settings",
     "run",
+    "script",
     "train",
 ]

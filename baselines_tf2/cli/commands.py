@@ -7,27 +7,66 @@ this module, and parsing, imports none of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from baselines_tf2.cli.flags import resolve_settings
-from baselines_tf2.config import PolicyConfig, RunConfig
+from baselines_tf2.cli.flags import resolve_settings, tracking_settings
+from baselines_tf2.config import RECURRENT_NETWORKS, PolicyConfig, RunConfig, TrackingConfig
 from baselines_tf2.errors import CheckpointError, ConfigError, TrainingInterrupted
+
+if TYPE_CHECKING:
+    from baselines_tf2.train.tracking import WandbTracker
 
 __all__ = ["export", "play", "run", "train"]
 
 
 def _policy_fn(policy: PolicyConfig):
-    from baselines_tf2.common.policies import CnnPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
+    """``policy_fn(ob_space, ac_space)``: a Dict observation space gets the multi-input policy, others ``--network``'s."""
+    box_policy_fn = _box_policy_fn(policy)
+
+    def policy_fn(ob_space: Any, ac_space: Any) -> Any:
+        from baselines_tf2.common.dict_space import as_dict_space  # noqa: PLC0415
+        from baselines_tf2.common.policies import DictPolicy  # noqa: PLC0415
+        from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
+
+        if as_dict_space(ob_space) is None:
+            if policy.network == "multi_input":
+                raise ConfigError(f"--network multi_input needs a Dict observation space, not {ob_space}")
+            return box_policy_fn(ob_space, ac_space)
+        if policy.network in RECURRENT_NETWORKS:
+            raise ConfigError(f"--network {policy.network} takes Box observations; Dict observations get multi_input")
+        if policy.precision != "float32":
+            raise ConfigError(f"precision {policy.precision} is for CNN policies; Dict observations take float32")
+        cnn_kind = "small" if policy.network == "cnn_small" else "large"
+        layers, width, init = policy.num_hid_layers, policy.hid_size, policy.init
+        pi = DictPolicy(ob_space, ac_space, hid_size=width, num_hid_layers=layers, init=init, cnn_kind=cnn_kind)
+        if mpi_util.rank() == 0:
+            keys = ", ".join(f"{slot.key} ({slot.kind})" for slot in pi.layout)
+            cnn = f"; images through the {'A3C' if cnn_kind == 'small' else 'Nature'} CNN" if pi.images else ""
+            print(f"network multi_input for Dict observations: keys {keys}{cnn}; pi and V {layers}x{width}")
+        return pi
+
+    return policy_fn
+
+
+def _box_policy_fn(policy: PolicyConfig):
+    from baselines_tf2.common.policies import CnnLstmPolicy, CnnPolicy, LstmPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
-    if policy.network == "mlp":
+    if policy.network in ("mlp", "multi_input"):
         return partial(MlpPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers, init=policy.init)
+    if policy.network == "lstm":
+        trunk = partial(LstmPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers)
+        return partial(trunk, nlstm=policy.nlstm, init=policy.init)
+    if policy.network == "cnn_lstm":
+        return partial(CnnLstmPolicy, nlstm=policy.nlstm, init=policy.init)
     if policy.precision == "bfloat16" and not bfloat16_is_fast() and mpi_util.rank() == 0:
         print("note: this CPU has no AMX/AVX512-BF16 units; --precision bfloat16 will be slower than float32")
     kind = "large" if policy.network == "cnn" else "small"
@@ -54,10 +93,11 @@ def _check_compatible(load_path: str, config: dict[str, Any]) -> None:
             )
 
 
-def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> None:
+def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig, tracking: TrackingConfig) -> None:
     """The checks of run.py's own flags, before anything is built."""
     from baselines_tf2.envs.make import check_env_backend, check_repeat_action_probability  # noqa: PLC0415
     from baselines_tf2.tools.export import check_export_dir  # noqa: PLC0415
+    from baselines_tf2.tools.onnx_export import check_onnx_available  # noqa: PLC0415
 
     if args.num_timesteps < 0:
         raise ConfigError(f"--num_timesteps must be >= 0, got {args.num_timesteps}")
@@ -69,14 +109,19 @@ def _check_args(args: argparse.Namespace, env_type: str, run_cfg: RunConfig) -> 
         raise ConfigError(f"--{'play' if args.play else 'export'} with --num_timesteps 0 needs --load_path")
     if args.num_timesteps > 0:
         run_cfg.validate()
-    if args.export_tflite and not args.export:
-        raise ConfigError("--export_tflite needs --export DIR")
+    for flag in ("export_tflite", "export_onnx"):
+        if getattr(args, flag) and not args.export:
+            raise ConfigError(f"--{flag} needs --export DIR")
     if args.export:
         check_export_dir(args.export)
+    if args.export_onnx:
+        check_onnx_available()  # before training, not after it
     check_env_backend(args.env_backend, args.env, env_type)
     check_repeat_action_probability(args.repeat_action_probability, args.env, env_type)
     if args.video and not args.play:
         raise ConfigError("--video records the --play episodes; add --play")
+    if tracking.track and args.num_timesteps == 0:
+        raise ConfigError("--track records training; --num_timesteps 0 trains nothing")
 
 
 def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) -> int:
@@ -88,27 +133,32 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
     import_packages(args.gym_packages)
     env_type = args.env_type or env_type_of(args.env)
     algo, run_cfg, policy = resolve_settings(args, env_type)
+    tracking = tracking_settings(args)
     record = _run_record(args, env_type, policy)
-    _check_args(args, env_type, run_cfg)
+    _check_args(args, env_type, run_cfg, tracking)
     rank = mpi_util.rank()
     if args.video and rank == 0:
         _prepare_video(args.env, env_type, args.video)
     if run_cfg.load_path:
         _check_compatible(run_cfg.load_path, record)
     check_save_path(run_cfg.save_path, run_cfg.load_path)
+    tracker = _start_tracker(tracking, args, record, algo, run_cfg, callback, rank == 0) if tracking.track else None
+    if tracker is not None and rank == 0:
+        record = {**record, **tracker.record_entry()}  # run.json names the W&B run, so a resume continues it
     if rank == 0:
         _print_settings(args, env_type, algo, run_cfg, policy)
         if run_cfg.save_path:
             atomic_write_json(os.path.join(run_cfg.save_path, "run.json"), record)
     policy_fn = _policy_fn(policy)
     if args.num_timesteps > 0:
-        pi = train(args, env_type, algo, run_cfg, policy_fn, record, callback)
+        with tracker if tracker is not None else contextlib.nullcontext():  # closes the W&B run, failed on errors
+            pi = train(args, env_type, algo, run_cfg, policy_fn, record, tracker or callback)
     else:
         assert run_cfg.load_path is not None  # _check_args requires it without training
         pi = _restored_policy(args, env_type, policy_fn, run_cfg.load_path)
     if rank == 0:
         if args.export:
-            export(pi, args.export, args.export_tflite)
+            export(pi, args.export, args.export_tflite, args.export_onnx)
         if args.play:
             play(pi, args, env_type, run_cfg.seed, run_cfg.action_masking)
     return 0
@@ -124,7 +174,7 @@ def train(
     callback: Callable[..., Any] | None = None,
 ) -> Any:
     """Build this rank's training envs and run the learner; returns the trained policy."""
-    from baselines_tf2.envs.make import make_vec_env  # noqa: PLC0415
+    from baselines_tf2.envs.make import make_env, make_vec_env  # noqa: PLC0415
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
     from baselines_tf2.train.checkpoint import atomic_write_json  # noqa: PLC0415
 
@@ -143,14 +193,42 @@ def train(
         threads=threads,
         repeat_action_probability=args.repeat_action_probability,
     )
+    sticky = args.repeat_action_probability  # --eval_every's env: as --play's (Atari: whole games, true scores)
+    eval_env = partial(make_env, args.env, train=False, env_type=env_type, repeat_action_probability=sticky)
     try:
-        pi = learn(env, policy_fn, config=algo, run_config=run_cfg, callback=callback)
+        pi = learn(env, policy_fn, config=algo, run_config=run_cfg, callback=callback, eval_env=eval_env)
     except TrainingInterrupted as exc:
         if rank == 0 and exc.folder and not os.path.exists(os.path.join(exc.folder, "run.json")):
             atomic_write_json(os.path.join(exc.folder, "run.json"), record)  # so --load_path can check it
         raise
     env.close()
     return pi
+
+
+def _start_tracker(
+    tracking: TrackingConfig,
+    args: argparse.Namespace,
+    record: dict[str, Any],
+    algo: Any,
+    run_cfg: RunConfig,
+    callback: Callable[..., Any] | None,
+    enabled: bool,
+) -> WandbTracker:
+    """``--track``: the W&B run of this training, sent the settings ``run.json`` records plus every other setting.
+
+    A ``--load_path`` checkpoint whose ``run.json`` names a W&B run continues that run. Every rank has a
+    tracker (the callback of every rank); rank 0's alone is ``enabled``.
+    """
+    from baselines_tf2.train.checkpoint import read_run_config  # noqa: PLC0415
+    from baselines_tf2.train.tracking import WandbTracker, saved_run_id  # noqa: PLC0415
+
+    saved = read_run_config(run_cfg.load_path) if run_cfg.load_path and enabled else None
+    run_id = saved_run_id(saved)
+    extra = {"env_backend": args.env_backend, "reward_scale": args.reward_scale}
+    config = {**record, **extra, **dataclasses.asdict(algo), **dataclasses.asdict(run_cfg)}
+    name = "" if run_id else f"{args.env}__{args.alg}__{run_cfg.seed}__{int(time.time())}"  # CleanRL's form
+    tb_dir = os.path.join(run_cfg.log_path, "tb") if run_cfg.log_path else None
+    return WandbTracker(tracking, config, run_id=run_id, name=name, tb_dir=tb_dir, callback=callback, enabled=enabled)
 
 
 def _learn_fn(alg: str) -> Callable[..., Any]:
@@ -176,15 +254,15 @@ def _restored_policy(args: argparse.Namespace, env_type: str, policy_fn: Callabl
     return pi
 
 
-def export(pi: Any, folder: str, tflite: bool) -> None:
-    """Write the SavedModel (and TFLite model) and say where."""
-    from baselines_tf2.tools.export import export_saved_model  # noqa: PLC0415
+def export(pi: Any, folder: str, tflite: bool, onnx: bool = False) -> None:
+    """Write the SavedModel (and the TFLite and ONNX models) and say where."""
+    from baselines_tf2.tools.export import ONNX_FILE, TFLITE_FILE, export_saved_model  # noqa: PLC0415
 
-    export_saved_model(pi, folder, tflite=tflite)
-    tflite_note = f" and {os.path.join(folder, 'model.tflite')}" if tflite else ""
+    export_saved_model(pi, folder, tflite=tflite, onnx=onnx)
+    extras = [os.path.join(folder, name) for name, wanted in ((TFLITE_FILE, tflite), (ONNX_FILE, onnx)) if wanted]
     with open(os.path.join(folder, "export.json"), encoding="utf-8") as f:
         names = ", ".join(json.load(f)["signatures"])
-    print(f"exported SavedModel to {folder}{tflite_note} (signatures: {names})")
+    print(f"exported SavedModel to {' and '.join([folder, *extras])} (signatures: {names})")
 
 
 def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int, action_masking: str = "auto") -> None:
@@ -231,7 +309,11 @@ def _print_settings(
 ) -> None:
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
-    layers = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "mlp" else f" ({policy.precision})"
+    mlp_heads = policy.network in ("mlp", "multi_input")
+    layers = f" {policy.num_hid_layers}x{policy.hid_size}" if mlp_heads else f" ({policy.precision})"
+    if policy.network in RECURRENT_NETWORKS:
+        trunk = f" {policy.num_hid_layers}x{policy.hid_size}" if policy.network == "lstm" else ""
+        layers = f"{trunk} + LSTM {policy.nlstm}"
     backend = f" ({args.env_backend})" if args.env_backend != "gymnasium" else ""
     workers = f"{mpi_util.size()} rank(s) x {run_cfg.num_env} env(s){backend}"
     print(

@@ -27,7 +27,7 @@ from baselines_tf2.errors import (
     VideoError,
 )
 
-__all__ = ["exit_process", "import_tensorflow", "main"]
+__all__ = ["exit_process", "import_tensorflow", "main", "script"]
 
 
 def import_tensorflow(argv: Sequence[str]) -> None:
@@ -114,3 +114,8 @@ def exit_process(code: int) -> NoReturn:
             stream.flush()
     mpi_util.finalize()
     os._exit(code)
+
+
+def script() -> NoReturn:
+    """The process of every entry point: ``run.py``, ``python -m baselines_tf2`` and the ``baselines-tf2`` script."""
+    exit_process(main())

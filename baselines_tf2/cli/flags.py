@@ -13,10 +13,19 @@ import difflib
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from baselines_tf2.config import ENV_BACKENDS, ENV_TYPES, PGConfig, PolicyConfig, PPOConfig, RunConfig
+from baselines_tf2._version import __version__
+from baselines_tf2.config import (
+    ENV_BACKENDS,
+    ENV_TYPES,
+    PGConfig,
+    PolicyConfig,
+    PPOConfig,
+    RunConfig,
+    TrackingConfig,
+)
 from baselines_tf2.ppo.defaults import ALGS, presets
 
-__all__ = ["build_parser", "parse_args", "resolve_settings"]
+__all__ = ["build_parser", "parse_args", "resolve_settings", "tracking_settings"]
 
 # RunConfig fields that run.py names otherwise: the step limit is --num_timesteps (0: play or export only).
 _NOT_FLAGS = {"max_timesteps"}
@@ -43,6 +52,7 @@ _EXPORT_HELP = (
     "write a SavedModel of the policy to this new folder after training (or, with --num_timesteps 0, of the "
     "--load_path checkpoint)"
 )
+_EXPORT_ONNX_HELP = 'with --export, also write DIR/model.onnx (needs tf2onnx: pip install "baselines_tf2[onnx]")'
 _GYM_PACKAGES_HELP = "import these packages first (they register custom environments), as RL-Zoo's flag"
 
 
@@ -109,12 +119,15 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type, title: str) ->
         kind = str(f.type)  # the annotation as written (postponed annotations)
         metavar = None if choices else {"Schedule": "X", "str | None": "PATH"}.get(kind, kind.upper())
         parse, doc = _PARSERS[kind], f.metadata["doc"]
-        group.add_argument(f"--{f.name}", type=parse, choices=choices, default=None, metavar=metavar, help=doc)
+        flag = group.add_argument(f"--{f.name}", type=parse, choices=choices, default=None, metavar=metavar, help=doc)
+        if kind == "bool":  # a switch may stand alone (--track, --vf_clip) or take a value (--vf_clip false)
+            flag.nargs, flag.const = "?", True
 
 
 def build_parser(alg: str = "ppo") -> argparse.ArgumentParser:
     """run.py's flags for ``--alg alg``: its own, then every config field (imports no TensorFlow)."""
     p = _Parser(prog="run.py", description=_DESCRIPTION, epilog=_EPILOG)
+    p.add_argument("--version", action="version", version=f"baselines_tf2 {__version__}")
     p.add_argument("--alg", default="ppo", choices=ALGS, help=_ALG_HELP)
     p.add_argument("--env", default="CartPole-v1", help="gymnasium environment id")
     p.add_argument("--env_type", default=None, choices=ENV_TYPES, help="override the type detected from the id")
@@ -127,6 +140,7 @@ def build_parser(alg: str = "ppo") -> argparse.ArgumentParser:
     p.add_argument("--video", default=None, metavar="DIR", help="with --play, record each episode to DIR as MP4")
     p.add_argument("--export", default=None, metavar="DIR", help=_EXPORT_HELP)
     p.add_argument("--export_tflite", action="store_true", help="with --export, also write DIR/model.tflite")
+    p.add_argument("--export_onnx", action="store_true", help=_EXPORT_ONNX_HELP)
     p.add_argument("--gym_packages", nargs="+", default=[], metavar="PKG", help=_GYM_PACKAGES_HELP)
     p.add_argument("--debug", action="store_true", help="show tracebacks (and TensorFlow's start-up log)")
     p.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up log")
@@ -135,6 +149,7 @@ def build_parser(alg: str = "ppo") -> argparse.ArgumentParser:
     algo_name = "vanilla policy gradient" if alg == "pg" else "PPO"
     _add_config_flags(p, algo, f"{algo_name} (baselines_tf2.config.{algo.__name__}; default: the --alg preset)")
     _add_config_flags(p, PolicyConfig, "policy network (baselines_tf2.config.PolicyConfig; default: the --alg preset)")
+    _add_config_flags(p, TrackingConfig, "experiment tracking (baselines_tf2.config.TrackingConfig)")
     return p
 
 
@@ -164,3 +179,10 @@ def resolve_settings(args: argparse.Namespace, env_type: str) -> tuple[Any, RunC
     algo.validate()
     policy.validate()
     return algo, run_cfg, policy
+
+
+def tracking_settings(args: argparse.Namespace) -> TrackingConfig:
+    """``--track`` and its W&B settings, validated (a W&B setting without ``--track`` is an error)."""
+    tracking = TrackingConfig(**_given(args, TrackingConfig))
+    tracking.validate()
+    return tracking

@@ -67,6 +67,16 @@ class Actor:
         """Value estimates ``[n]``."""
         return self.forward(obs)[1]
 
+    def final_value(self, obs: np.ndarray, copies: list[int]) -> np.ndarray:
+        """Value estimates of the final observations of env copies ``copies`` (episodes cut by a time limit).
+
+        The same as :meth:`value` unless the actor carries a state per copy.
+        """
+        return self.value(obs)
+
+    def end_episodes(self, dones: np.ndarray) -> None:
+        """Told which copies' episodes ended at the last step (``[n]`` bool); a recurrent actor resets their state."""
+
 
 class TfActor(Actor):
     """One compiled forward call per step, sampling on the host."""

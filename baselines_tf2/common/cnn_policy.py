@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import tensorflow as tf
 from gymnasium import spaces
 
@@ -9,7 +11,7 @@ from baselines_tf2.common.layers import Conv2D, Dense, check_init
 from baselines_tf2.common.policy_base import ActionHead, Policy, hidden_scale
 from baselines_tf2.config import PRECISIONS  # CnnPolicy's compute dtypes; weights are float32 either way
 
-__all__ = ["CnnPolicy"]
+__all__ = ["CnnPolicy", "build_cnn_trunk", "cnn_trunk"]
 
 
 _CNN_KINDS = {
@@ -17,6 +19,32 @@ _CNN_KINDS = {
     "small": ([(16, 8, 4), (32, 4, 2)], 256),  # A3C's network (Mnih et al. 2016)
     "large": ([(32, 8, 4), (64, 4, 2), (64, 3, 1)], 512),  # Nature DQN's network (Mnih et al. 2015)
 }
+
+
+def build_cnn_trunk(
+    kind: str, image_shape: Sequence[int], init: str, what: str = "observations"
+) -> tuple[list[Conv2D], Dense]:
+    """The convolutions and the hidden dense layer of the ``kind`` CNN for ``[H, W, C]`` images.
+
+    ``what`` names the images in the error for ones too small for the network.
+    """
+    convs, units = _CNN_KINDS[kind]
+    height, width, channels = (int(d) for d in image_shape)
+    layers = []
+    for i, (filters, kernel, stride) in enumerate(convs):
+        conv = Conv2D(channels, filters, kernel, stride, name=f"conv{i + 1}", init=init)
+        height, width, channels = conv.output_size(height), conv.output_size(width), filters
+        if height <= 0 or width <= 0:
+            raise ValueError(f"{what} {tuple(image_shape)} are too small for the {kind!r} CNN")
+        layers.append(conv)
+    return layers, Dense(height * width * channels, units, hidden_scale(init), name="fc", init=init)
+
+
+def cnn_trunk(x: tf.Tensor, convs: Sequence[Conv2D], fc: Dense) -> tf.Tensor:
+    """Images scaled to [0, 1] ``[batch, H, W, C]`` -> features ``[batch, units]`` (ReLU throughout)."""
+    for conv in convs:
+        x = tf.nn.relu(conv(x))
+    return tf.nn.relu(fc(tf.reshape(x, [tf.shape(x)[0], -1])))
 
 
 class CnnPolicy(Policy):
@@ -55,16 +83,8 @@ class CnnPolicy(Policy):
         self.kind, self.init = kind, init
         self.precision = precision
         self.compute_dtype = tf.as_dtype(precision)
-        convs, units = _CNN_KINDS[kind]
-        height, width, channels = (int(d) for d in ob_space.shape)
-        self.convs = []
-        for i, (filters, kernel, stride) in enumerate(convs):
-            conv = Conv2D(channels, filters, kernel, stride, name=f"conv{i + 1}", init=init)
-            height, width, channels = conv.output_size(height), conv.output_size(width), filters
-            if height <= 0 or width <= 0:
-                raise ValueError(f"observations {ob_space.shape} are too small for the {kind!r} CNN")
-            self.convs.append(conv)
-        self.fc = Dense(height * width * channels, units, hidden_scale(init), name="fc", init=init)
+        self.convs, self.fc = build_cnn_trunk(kind, ob_space.shape, init)
+        units = _CNN_KINDS[kind][1]
         self.pol_head = ActionHead(units, self.pdtype, gaussian_fixed_var=True, init=init)
         self.vf_final = Dense(units, 1, 1.0, name="vf_final", init=init)
 
@@ -81,10 +101,7 @@ class CnnPolicy(Policy):
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.cast(ob, self.compute_dtype) / 255.0
-        for conv in self.convs:
-            x = tf.nn.relu(conv(x))
-        x = tf.reshape(x, [tf.shape(x)[0], -1])
         # The heads run in float32 (they are small): logits and V keep float32's precision, which
         # GAE and the ratio need (bfloat16 would round a value of 10 by up to 0.04).
-        h = tf.cast(tf.nn.relu(self.fc(x)), tf.float32)
+        h = tf.cast(cnn_trunk(x, self.convs, self.fc), tf.float32)
         return self.pol_head(h), self.vf_final(h)[:, 0]

@@ -73,7 +73,7 @@ class MlpPolicy(Policy):
         }
 
     def _normaliser(self) -> RunningMeanStd:
-        assert self.ob_rms is not None  # an MlpPolicy always has one
+        assert isinstance(self.ob_rms, RunningMeanStd)  # an MlpPolicy always has one
         return self.ob_rms
 
     def normalize(self, ob: tf.Tensor) -> tf.Tensor:

@@ -17,7 +17,7 @@ from baselines_tf2.common.actors import Actor, TfActor
 from baselines_tf2.common.distributions import DiagGaussianPdType, Pd, PdType, make_pdtype
 from baselines_tf2.common.layers import Dense
 from baselines_tf2.common.masking import check_action_masks, mask_sizes
-from baselines_tf2.common.running_mean_std import RunningMeanStd
+from baselines_tf2.common.running_mean_std import ObNormaliser
 from baselines_tf2.errors import ActionMaskError
 
 __all__ = ["OBS_CLIP", "ActionHead", "Policy", "bfloat16_is_fast", "hidden_scale"]
@@ -68,15 +68,16 @@ class Policy(tf.Module):
     Subclasses implement :meth:`forward`. ``ob`` batches are ``[batch, *ob_space.shape]``.
     """
 
-    ob_rms: RunningMeanStd | None = None
+    ob_rms: ObNormaliser | None = None  # MlpPolicy's RunningMeanStd; DictPolicy's per-key normalisers
     jit_compile: bool = False  # whether training steps should be XLA-compiled (see PPOUpdater)
     precision: str = "float32"  # compute dtype of the network (CnnPolicy also offers bfloat16)
+    recurrent: bool = False  # True for policies with a state carried between steps (common/lstm_policy.py)
 
     def __init__(self, ob_space: spaces.Space, ac_space: spaces.Space, ob_dtype: tf.DType, name: str) -> None:
         super().__init__(name=name)
         if not isinstance(ob_space, spaces.Box):
             raise ValueError(f"{type(self).__name__} needs a Box observation space, got {ob_space!r}")
-        self.ob_space = ob_space
+        self.ob_space: spaces.Space = ob_space  # DictPolicy's is the Dict behind its packed Box
         self.ac_space = ac_space
         self.pdtype = make_pdtype(ac_space)
         self.ob_dtype = ob_dtype
@@ -111,6 +112,14 @@ class Policy(tf.Module):
             raise ValueError(f"{type(self).__name__} computes in {self.precision} only, not {precision}")
         return self
 
+    def input_specs(self) -> list[tf.TensorSpec]:
+        """The raw inputs an exported model takes, named: here one ``observations`` batch of ``ob_spec``."""
+        return [tf.TensorSpec(self.ob_spec.shape, self.ob_spec.dtype, name="observations")]
+
+    def pack_inputs(self, inputs: list[tf.Tensor]) -> tf.Tensor:
+        """The ``ob`` batch :meth:`forward` takes, from tensors of :meth:`input_specs` (in the graph)."""
+        return inputs[0]
+
     def forward_numpy(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`forward` as one compiled call on a NumPy batch; returns NumPy arrays.
 
@@ -123,7 +132,7 @@ class Policy(tf.Module):
         return pdparam.numpy(), vpred.numpy()
 
     def act_batch(
-        self, stochastic: bool, obs: np.ndarray, action_masks: np.ndarray | None = None
+        self, stochastic: bool, obs: np.ndarray, *, action_masks: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Actions ``[n, *sample_shape]`` and values ``[n]`` for a batch (one per vector-env copy).
 
@@ -138,13 +147,16 @@ class Policy(tf.Module):
             self._actor = self.make_actor(self.rng)
         else:
             self._actor.refresh()
-        mask = None
-        if action_masks is not None:
-            sizes = mask_sizes(self.ac_space)
-            if sizes is None:
-                raise ActionMaskError(f"{self.ac_space} actions cannot be masked (only Discrete and MultiDiscrete)")
-            mask = check_action_masks(action_masks, sizes)
-        return self._actor.step(np.asarray(obs), stochastic=bool(stochastic), mask=mask)
+        return self._actor.step(np.asarray(obs), stochastic=bool(stochastic), mask=self.checked_masks(action_masks))
+
+    def checked_masks(self, action_masks: Any) -> np.ndarray | None:
+        """``action_masks`` as the bool ``[n, param]`` the actor applies (``None`` stays ``None``), or one clear error."""
+        if action_masks is None:
+            return None
+        sizes = mask_sizes(self.ac_space)
+        if sizes is None:
+            raise ActionMaskError(f"{self.ac_space} actions cannot be masked (only Discrete and MultiDiscrete)")
+        return check_action_masks(action_masks, sizes)
 
     def make_actor(self, rng: np.random.Generator) -> Actor:
         """The actor that rollouts, ``act`` and evaluation use: one compiled forward call per step."""
@@ -152,8 +164,8 @@ class Policy(tf.Module):
 
     def act(self, stochastic: bool, ob: np.ndarray, action_mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """Action and value for one unbatched observation (Baselines PPO1's ``pi.act``), a valid one with ``action_mask``."""
-        masks = None if action_mask is None else np.asarray(action_mask)[None]
-        action, vpred = self.act_batch(stochastic, np.asarray(ob)[None], masks)
+        masks = {} if action_mask is None else {"action_masks": np.asarray(action_mask)[None]}
+        action, vpred = self.act_batch(stochastic, np.asarray(ob)[None], **masks)
         return action[0], float(vpred[0])
 
 

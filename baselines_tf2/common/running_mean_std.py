@@ -20,16 +20,26 @@ module saves and restores it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
 
 from baselines_tf2.mpi import mpi_util
 
-__all__ = ["RunningMeanStd", "VAR_FLOOR"]
+__all__ = ["ObNormaliser", "RunningMeanStd", "VAR_FLOOR"]
 
 VAR_FLOOR = 1e-2
+
+
+class ObNormaliser(Protocol):
+    """What the learners use of a policy's ``ob_rms``: a collective ``update`` from a batch of
+    (packed) observations, over the ranks of ``comm``. :class:`RunningMeanStd` is one; a Dict
+    policy's per-key :class:`~baselines_tf2.common.dict_normaliser.DictRunningMeanStd` another."""
+
+    comm: Any
+
+    def update(self, x: np.ndarray) -> None: ...
 
 
 class RunningMeanStd(tf.Module):
@@ -78,10 +88,20 @@ class RunningMeanStd(tf.Module):
         Every rank must call this the same number of times (a rank with no data passes an empty
         ``[0, *shape]`` batch).
         """
+        self.add_sums(mpi_util.allreduce_sum(self.local_sums(x), self.comm))
+
+    def local_sums(self, x: np.ndarray) -> np.ndarray:
+        """This rank's ``[sum, sum of squares, count]`` of a batch ``[batch, *shape]``, flat float64.
+
+        With :meth:`add_sums`, the two halves of :meth:`update`, for callers that all-reduce several
+        normalisers' sums at once (:class:`~baselines_tf2.common.dict_normaliser.DictRunningMeanStd`).
+        """
         x = np.asarray(x, dtype=np.float64).reshape((-1,) + self.shape)
+        return np.concatenate([x.sum(axis=0).ravel(), np.square(x).sum(axis=0).ravel(), [len(x)]])
+
+    def add_sums(self, total: np.ndarray) -> None:
+        """Add the all-ranks sum of :meth:`local_sums` vectors to the statistics."""
         n = int(np.prod(self.shape)) if self.shape else 1
-        local = np.concatenate([x.sum(axis=0).ravel(), np.square(x).sum(axis=0).ravel(), [len(x)]])
-        total = mpi_util.allreduce_sum(local, self.comm)
         self._sum.assign_add(total[:n].reshape(self.shape))
         self._sumsq.assign_add(total[n : 2 * n].reshape(self.shape))
         self._count.assign_add(total[2 * n])

@@ -6,6 +6,7 @@
   true episode return is visible, Atari preprocessing for Atari ids, an optional constant reward
   multiplier (Baselines' ``--reward_scale``), and ``ClipAction`` for ``Box`` actions (the Gaussian
   policy's samples are unbounded; the sample, not the clipped action, is what is trained on).
+  Dict observations are packed into one float32 vector (:mod:`~baselines_tf2.envs.dict_obs`).
   With ``video_dir`` the bare env renders ``rgb_array`` frames and records every episode, below
   all other wrappers (Atari: the raw 210x160 colour frames, every emulator frame, at 60 fps).
 * :func:`make_vec_env` puts ``num_env`` copies in a gymnasium ``SyncVectorEnv`` (or, for Atari
@@ -33,6 +34,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from baselines_tf2.config import ENV_BACKENDS, ENV_TYPES
 from baselines_tf2.envs.atari_wrappers import wrap_atari
+from baselines_tf2.envs.dict_obs import pack_dict_env, pack_dict_vec_env
 from baselines_tf2.envs.monitor import Monitor, has_monitor
 from baselines_tf2.envs.video import record_video, video_prefix
 from baselines_tf2.errors import ConfigError
@@ -194,7 +196,7 @@ def make_env(
         env = gym.wrappers.TransformReward(env, lambda r: float(r) * reward_scale)
     if isinstance(env.action_space, gym.spaces.Box):
         env = gym.wrappers.ClipAction(env)
-    return env
+    return pack_dict_env(env)  # Dict observations: one packed float32 vector (envs/dict_obs.py)
 
 
 def check_env_backend(backend: str, env_id: str, env_type: str, train: bool = True) -> None:
@@ -260,7 +262,7 @@ def make_vec_env(
 
 def single_env_as_vec(env: gym.Env) -> SyncVectorEnv:
     """Wrap a user's single env as a one-copy vector env (adding a Monitor if it has none)."""
-    wrapped = env if has_monitor(env) else Monitor(env)
+    wrapped = pack_dict_env(env if has_monitor(env) else Monitor(env))
     return SyncVectorEnv([lambda: wrapped], autoreset_mode=AutoresetMode.SAME_STEP, copy=False)
 
 
@@ -282,6 +284,7 @@ def as_vec_env(env: Any, num_env: int, rank: int, log_path: str | None) -> gym.v
     if isinstance(env, str):
         return make_vec_env(env, num_env, rank=rank, log_dir=os.path.join(log_path, "monitor") if log_path else None)
     if isinstance(env, gym.vector.VectorEnv):
+        env = pack_dict_vec_env(env)
         check_vec_env(env)
         return env
     if isinstance(env, gym.Env):

@@ -42,7 +42,8 @@ class PGUpdater:
 
     def _grad(self, ob, ac, weights, vtarg, mask=None):
         with tf.GradientTape() as tape:
-            pd, vpred = self.policy(ob, mask)
+            pdparam, vpred = self.policy.forward(ob)
+            pd = self.policy.pdtype.pdfromflat(pdparam, mask)
             pol_loss = pg_loss(pd, ac, weights)
             vf_loss = tf.reduce_mean(tf.square(vpred - vtarg))
             loss = pol_loss + self.vf_coef * vf_loss
@@ -50,7 +51,7 @@ class PGUpdater:
         return flatgrad(grads, self.optimizer.var_list), tf.stack([pol_loss, vf_loss, tf.reduce_mean(pd.entropy())])
 
     def _kl(self, ob, oldpdparam, mask=None):
-        pd, _ = self.policy(ob, mask)
+        pd = self.policy.pdtype.pdfromflat(self.policy.forward(ob)[0], mask)
         return tf.reduce_mean(self.policy.pdtype.pdfromflat(oldpdparam, mask).kl(pd))
 
     def step(self, batch: dict[str, np.ndarray], stepsize: float) -> dict[str, Any]:

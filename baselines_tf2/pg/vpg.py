@@ -19,6 +19,7 @@ import numpy as np
 from baselines_tf2.common.advantages import gae, normalize_advantages
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.config import PGConfig, RunConfig, split_settings
+from baselines_tf2.errors import ConfigError
 from baselines_tf2.pg.losses import adapt_stepsize
 from baselines_tf2.pg.state import PGState
 from baselines_tf2.pg.update import PGUpdater
@@ -39,6 +40,7 @@ def learn(
     run_config: RunConfig | None = None,
     callback: Callable[[IterationInfo], bool | None] | None = None,
     comm: Any = None,
+    eval_env: gym.Env | Callable[[], gym.Env] | None = None,
     **settings: Any,
 ) -> Policy:
     """Train a policy with the vanilla policy gradient and return it.
@@ -59,7 +61,11 @@ def learn(
         cfg.lam,
     )
     state = PGState()
-    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state)
+    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state, eval_env=eval_env)
+    if run.policy.recurrent:
+        raise ConfigError(
+            "the vanilla policy gradient trains feed-forward policies; recurrent ones (lstm, cnn_lstm) train with PPO"
+        )
     vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
     collector = run.make_collector(1)

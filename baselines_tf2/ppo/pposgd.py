@@ -39,6 +39,7 @@ from baselines_tf2.config import PPOConfig, RunConfig, split_settings
 from baselines_tf2.errors import ConfigError
 from baselines_tf2.mpi import mpi_util
 from baselines_tf2.ppo.losses import adapt_kl_beta
+from baselines_tf2.ppo.recurrent_update import RecurrentPPOUpdater, recurrent_pi_old
 from baselines_tf2.ppo.state import PPOState
 from baselines_tf2.ppo.update import PPOBatch, PPOUpdater
 from baselines_tf2.schedules import value_at
@@ -59,6 +60,7 @@ def learn(
     run_config: RunConfig | None = None,
     callback: Callable[[IterationInfo], bool | None] | None = None,
     comm: Any = None,
+    eval_env: gym.Env | Callable[[], gym.Env] | None = None,
     **settings: Any,
 ) -> Policy:
     """Train a policy with PPO and return it (Baselines' ``learn(env, policy_fn, **kwargs)``).
@@ -72,6 +74,8 @@ def learn(
             :class:`~baselines_tf2.config.RunConfig` to start from (default: their defaults).
         callback: called with an :class:`IterationInfo` after each iteration; ``False`` stops.
         comm: MPI communicator (default: all ranks).
+        eval_env: with ``eval_every``, the env of the evaluations, or a function making one (needed when
+            ``env`` is not an id; see :mod:`baselines_tf2.train.evaluation`).
         settings: any field of either config by name (``max_timesteps=1_000_000``, ``clip_param=0.1``,
             ...), overriding ``config`` / ``run_config``; each is documented in
             :mod:`baselines_tf2.config`. At least one stop limit is required.
@@ -79,16 +83,20 @@ def learn(
     cfg, run_cfg = split_settings(settings, (PPOConfig, config), (RunConfig, run_config))
     cfg.validate()
     state = PPOState(cfg.kl_beta)
-    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state)
+    run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state, eval_env=eval_env)
     batch_size = cfg.timesteps_per_actorbatch * run.n_env
     if cfg.optim_batchsize > batch_size:
         shape = f"{cfg.timesteps_per_actorbatch} x {run.n_env} envs"
         raise ConfigError(f"optim_batchsize {cfg.optim_batchsize} is larger than the batch ({shape})")
     loss = dict(loss=cfg.loss, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip, kl_beta=state.kl_beta)
     collector = run.make_collector(cfg.timesteps_per_actorbatch)
-    updater = PPOUpdater(
-        run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, masked=collector.masked, **loss
-    )
+    shared = dict(comm=comm, mpi_update=cfg.mpi_update, masked=collector.masked, **loss)
+    updater: PPOUpdater
+    if run.policy.recurrent:  # minibatches of whole env sequences (ppo/recurrent_update.py)
+        layout = dict(horizon=cfg.timesteps_per_actorbatch, num_env=run.n_env, minibatch_size=cfg.optim_batchsize)
+        updater = RecurrentPPOUpdater(run.policy, run.optimizer, **layout, **shared)
+    else:
+        updater = PPOUpdater(run.policy, run.optimizer, **shared)
     step_size, clip_range = cfg.step_size_and_clip()
     try:
         while (frac := run.fraction_left()) is not None:
@@ -97,6 +105,8 @@ def learn(
             check_segment(seg, run.iteration + 1, comm)
             batch = _prepare_batch(seg, run.policy, run.scaler, cfg.gamma, cfg.lam)
             updater.load_batch(batch)
+            if isinstance(updater, RecurrentPPOUpdater):
+                updater.load_sequences(seg)
             epochs = run_epochs(
                 updater, run.rng, batch_size, cfg.optim_batchsize, cfg.optim_epochs, stepsize, clip, cfg.target_kl, comm
             )
@@ -127,11 +137,17 @@ def run_epochs(
     """Up to ``epochs`` passes over freshly shuffled minibatches; returns how many ran.
 
     With ``target_kl > 0``, stops after the first epoch whose mean approximate KL, averaged over
-    ranks (so every rank takes the same decision), exceeds ``1.5 * target_kl``.
+    ranks (so every rank takes the same decision), exceeds ``1.5 * target_kl``. An updater with a
+    ``minibatches(rng)`` method draws each epoch's minibatch rows itself (recurrent policies: whole
+    env sequences, :class:`RecurrentPPOUpdater`); otherwise they are a shuffle of the batch's rows.
     """
     n_minibatches = batch_size // minibatch_size
+    minibatches = getattr(updater, "minibatches", None)
     for epoch in range(1, epochs + 1):
-        perm = rng.permutation(batch_size)[: n_minibatches * minibatch_size].reshape(n_minibatches, minibatch_size)
+        if minibatches is not None:
+            perm = minibatches(rng)
+        else:
+            perm = rng.permutation(batch_size)[: n_minibatches * minibatch_size].reshape(n_minibatches, minibatch_size)
         metrics = updater.run_epoch(perm, stepsize, clip_param)
         if target_kl > 0 and float(mpi_util.allreduce_mean(np.array([metrics["approxkl"]]), comm)[0]) > 1.5 * target_kl:
             return epoch
@@ -150,6 +166,10 @@ def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, ga
     obs = seg.obs.reshape(-1, *seg.obs.shape[2:])
     if policy.ob_rms is not None:
         policy.ob_rms.update(obs)
+    if policy.recurrent:
+        # Whole env sequences from the states the rollout acted with, after the normaliser update: ratio exactly 1.
+        oldpdparam, oldvpred = recurrent_pi_old(policy, seg)
+    elif policy.ob_rms is not None:
         # pi_old is recorded after the normaliser update (PPO1's order), so the first ratio is exactly 1.
         oldpdparam, oldvpred = policy.forward_numpy(obs)
     else:

@@ -151,8 +151,9 @@ class PPOUpdater:
     # ---------------------------------------------------------------- compiled pieces
 
     def _loss(self, batch: PPOBatch, clip_param):
-        pd, vpred = self.policy(batch.ob, batch.mask)
-        oldpd = self.policy.pdtype.pdfromflat(batch.oldpdparam, batch.mask)
+        pdparam, vpred = self.policy.forward(batch.ob)
+        pdtype = self.policy.pdtype
+        pd, oldpd = pdtype.pdfromflat(pdparam, batch.mask), pdtype.pdfromflat(batch.oldpdparam, batch.mask)
         coefs = dict(entcoeff=self.entcoeff, vf_coef=self.vf_coef, vf_clip=self.vf_clip, kl_beta=self.kl_beta)
         inputs = (pd, vpred, oldpd, batch.ac, batch.atarg, batch.vtarg, batch.oldvpred)
         return ppo_loss(*inputs, clip_param=clip_param, policy_loss=self.policy_loss, **coefs)

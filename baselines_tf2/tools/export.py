@@ -7,6 +7,12 @@ statistics saved as they were at export time, for ``CnnPolicy`` ``ob / 255``, th
 (always in float32: a ``precision="bfloat16"`` CNN is exported as its float32 twin, which TFLite and
 CPUs without bfloat16 units can run).
 
+A ``DictPolicy`` (Dict observations) is exported with one named input per key instead of
+``observations``: each key's raw batch (``image=uint8 [batch, H, W, C]``, ``vector=float32 [batch,
+...]``, a ``Discrete`` key's int64 indices ``[batch]``...; ``export.json`` lists them under
+``inputs``), packed inside the graph as the env boundary packs them, then unpacked and
+normalised per key as in the policy.
+
 Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with ``observations=...``):
 
 * ``serving_default(observations) -> {"action", "value"}``: the distribution's mode (Gaussian
@@ -14,17 +20,24 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
 * ``sample(observations, seed) -> {"action", "value"}`` (with ``stochastic=True``): actions drawn
   inside the graph with TensorFlow's stateless random ops, so the same ``seed`` (int64 scalar) and
   observations give the same actions; vary the seed between calls;
-* for ``Discrete`` and ``MultiDiscrete`` actions, ``serving_masked(observations, action_mask)`` and
-  ``sample_masked(observations, seed, action_mask)``: the same over the valid actions of a bool
-  ``action_mask`` ``[batch, n or sum(nvec)]`` (the training mask's layout; every row needs a valid
-  action). A policy trained with masks never learned anything about invalid actions' logits (their
-  gradient is 0), so deploy it through these. Separate signatures because a signature has no
-  optional inputs, and the unmasked ones stay as they were.
+* for ``Discrete`` and ``MultiDiscrete`` actions (feed-forward policies), ``serving_masked(observations,
+  action_mask)`` and ``sample_masked(observations, seed, action_mask)``: the same over the valid
+  actions of a bool ``action_mask`` ``[batch, n or sum(nvec)]`` (the training mask's layout; every
+  row needs a valid action). A policy trained with masks never learned anything about invalid
+  actions' logits (their gradient is 0), so deploy it through these. Separate signatures because a
+  signature has no optional inputs, and the unmasked ones stay as they were.
+
+A recurrent policy (``LstmPolicy``, ``CnnLstmPolicy``) is exported as one step that takes and
+returns its state: ``serving_default(observations, state, episode_start) -> {"action", "value",
+"next_state"}`` and ``sample(observations, state, episode_start, seed)`` likewise (see
+:mod:`baselines_tf2.tools.serving_recurrent`); ``export.json`` records its ``state_size``.
 
 Actions are the distribution's, not clipped to the action space's bounds (``run.py`` clips ``Box``
 actions in the environment; do the same when deploying, the bounds are in ``export.json``).
 ``tflite=True`` also writes ``model.tflite`` holding ``serving_default`` only, in TFLite's builtin
-ops (the stateless random ops of ``sample`` would need the Flex delegate).
+ops (the stateless random ops of ``sample`` would need the Flex delegate); ``onnx=True`` writes
+``model.onnx``, ``serving_default`` converted by tf2onnx (:mod:`baselines_tf2.tools.onnx_export`).
+The signature functions are built in :mod:`baselines_tf2.tools.serving`.
 """
 
 from __future__ import annotations
@@ -42,8 +55,21 @@ from gymnasium import spaces
 from baselines_tf2.common.distributions import PdType
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ConfigError, ExportError
+from baselines_tf2.tools.onnx_export import ONNX_FILE, check_onnx_available, write_onnx
+from baselines_tf2.tools.serving import (
+    SAMPLE,
+    SAMPLE_MASKED,
+    SERVING,
+    SERVING_MASKED,
+    masked_sample_function,
+    masked_serving_function,
+    sample_function,
+    serving_function,
+    signature_names,
+)
 
 __all__ = [
+    "ONNX_FILE",
     "SAMPLE",
     "SAMPLE_MASKED",
     "SERVING",
@@ -54,10 +80,6 @@ __all__ = [
     "sample_actions",
 ]
 
-SERVING = "serving_default"
-SAMPLE = "sample"
-SERVING_MASKED = "serving_masked"
-SAMPLE_MASKED = "sample_masked"
 TFLITE_FILE = "model.tflite"
 INFO_FILE = "export.json"
 
@@ -77,45 +99,18 @@ def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[s
     """A module holding the policy's variables and the signature functions (and only those)."""
     module = tf.Module(name="exported_policy")
     module.policy_variables = list(policy.variables)  # tracked, so the SavedModel holds them
-    ob_spec = tf.TensorSpec(policy.ob_spec.shape, policy.ob_spec.dtype, name="observations")
-
-    def deterministic(observations: tf.Tensor) -> dict[str, tf.Tensor]:
-        pd, vpred = policy(observations)
-        return {"action": pd.mode(), "value": vpred}
-
-    def stochastic_fn(observations: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
-        flat, vpred = policy.forward(observations)
-        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred}
-
-    module.serving = tf.function(deterministic, input_signature=[ob_spec])
+    module.serving = serving_function(policy)
     signatures = {SERVING: module.serving}
     if stochastic:
-        module.sample = tf.function(stochastic_fn, input_signature=[ob_spec, tf.TensorSpec([], tf.int64, name="seed")])
+        module.sample = sample_function(policy)
         signatures[SAMPLE] = module.sample
-    if policy.pdtype.maskable:
-        signatures.update(_masked_signatures(module, policy, ob_spec, stochastic))
+    if policy.pdtype.maskable and not policy.recurrent:  # action masking's signatures
+        module.serving_masked = masked_serving_function(policy)
+        signatures[SERVING_MASKED] = module.serving_masked
+        if stochastic:
+            module.sample_masked = masked_sample_function(policy)
+            signatures[SAMPLE_MASKED] = module.sample_masked
     return module, signatures
-
-
-def _masked_signatures(module: tf.Module, policy: Policy, ob_spec: tf.TensorSpec, stochastic: bool) -> dict[str, Any]:
-    """``serving_masked`` (and ``sample_masked``): the signatures above over the valid actions of ``action_mask``."""
-    mask_spec = tf.TensorSpec(policy.pdparam_spec.shape, tf.bool, name="action_mask")
-
-    def deterministic(observations: tf.Tensor, action_mask: tf.Tensor) -> dict[str, tf.Tensor]:
-        pd, vpred = policy(observations, action_mask)
-        return {"action": pd.mode(), "value": vpred}
-
-    def stochastic_fn(observations: tf.Tensor, seed: tf.Tensor, action_mask: tf.Tensor) -> dict[str, tf.Tensor]:
-        flat, vpred = policy.forward(observations)
-        return {"action": policy.pdtype.sample_stateless(flat, seed, action_mask), "value": vpred}
-
-    module.serving_masked = tf.function(deterministic, input_signature=[ob_spec, mask_spec])
-    signatures = {SERVING_MASKED: module.serving_masked}
-    if stochastic:
-        seed_spec = tf.TensorSpec([], tf.int64, name="seed")
-        module.sample_masked = tf.function(stochastic_fn, input_signature=[ob_spec, seed_spec, mask_spec])
-        signatures[SAMPLE_MASKED] = module.sample_masked
-    return signatures
 
 
 def _space_info(space: spaces.Space) -> dict[str, Any]:
@@ -133,6 +128,8 @@ def _space_info(space: spaces.Space) -> dict[str, Any]:
         info["nvec"] = np.asarray(space.nvec).tolist()
     elif isinstance(space, spaces.MultiBinary):
         info["n"] = np.asarray(space.n).tolist()
+    elif isinstance(space, spaces.Dict):
+        info["spaces"] = {str(key): _space_info(sub) for key, sub in space.spaces.items()}
     return info
 
 
@@ -148,7 +145,9 @@ def _write_tflite(saved_model: str, path: str) -> None:
         f.write(model)
 
 
-def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = True, tflite: bool = False) -> str:
+def export_saved_model(
+    policy: Policy, directory: str, *, stochastic: bool = True, tflite: bool = False, onnx: bool = False
+) -> str:
     """Write ``policy`` as a SavedModel into the new folder ``directory``; returns ``directory``.
 
     Args:
@@ -158,11 +157,16 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
             sibling folder first and renamed at the end, so a failed export leaves nothing behind.
         stochastic: add the ``sample`` signature.
         tflite: also write ``model.tflite`` (``serving_default`` only).
+        onnx: also write ``model.onnx`` (``serving_default`` only, converted by tf2onnx; needs the
+            ``onnx`` extra, checked before anything is written).
 
     Besides the SavedModel, ``export.json`` records the signatures, the observation and action
-    spaces (with the ``Box`` bounds to clip actions to) and whether ``model.tflite`` is present.
+    spaces (with the ``Box`` bounds to clip actions to) and which of ``model.tflite`` and
+    ``model.onnx`` are present.
     """
     check_export_dir(directory)
+    if onnx:
+        check_onnx_available()
     parent = os.path.dirname(os.path.abspath(directory))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".export-")
@@ -172,15 +176,20 @@ def export_saved_model(policy: Policy, directory: str, *, stochastic: bool = Tru
         tf.saved_model.save(module, tmp, signatures=signatures)
         if tflite:
             _write_tflite(tmp, os.path.join(tmp, TFLITE_FILE))
+        if onnx:
+            write_onnx(module.serving, os.path.join(tmp, ONNX_FILE))
         info = {
-            "signatures": {
-                name: {"inputs": [spec.name for spec in fn.input_signature], "outputs": ["action", "value"]}
-                for name, fn in signatures.items()
+            "signatures": {name: signature_names(function) for name, function in signatures.items()},
+            **({"state_size": policy.state_size} if policy.recurrent else {}),
+            "inputs": {
+                spec.name: {"shape": spec.shape.as_list(), "dtype": spec.dtype.name}
+                for spec in module.serving.input_signature
             },
             "observation_space": _space_info(policy.ob_space),
             "observation_dtype": policy.ob_spec.dtype.name,
             "action_space": _space_info(policy.ac_space),
             "tflite": TFLITE_FILE if tflite else None,
+            "onnx": ONNX_FILE if onnx else None,
         }
         with open(os.path.join(tmp, INFO_FILE), "w", encoding="utf-8") as f:
             json.dump(info, f, indent=2)

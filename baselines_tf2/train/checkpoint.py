@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 RUN_CONFIG = "run.json"
+BEST_SUMMARY = "eval.json"  # beside a best-evaluated policy's checkpoint (train/evaluation.py)
 
 
 class TrainState(tf.Module):
@@ -107,6 +108,11 @@ def restore(path: str, **objects: Any) -> str:
         status.assert_existing_objects_matched()
         status.expect_partial()  # e.g. --play restores only the policy from a full training checkpoint
     except Exception as exc:  # noqa: BLE001 (a damaged file fails in many ways: OpError, IndexError, ...)
+        if os.path.exists(os.path.join(os.path.dirname(prefix), BEST_SUMMARY)):
+            raise CheckpointError(
+                f"cannot restore {prefix}: it is the best evaluated policy (weights and normalisers, no optimizer or "
+                "counters); play or export it with --num_timesteps 0, resume from the folder above it"
+            ) from None
         raise CheckpointError(f"cannot restore {prefix}: {_first_line(exc)}") from None
     return prefix
 

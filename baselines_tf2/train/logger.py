@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from tensorboard.compat.proto.event_pb2 import Event
 from tensorboard.compat.proto.summary_pb2 import Summary
@@ -79,6 +79,7 @@ class Logger:
         self.echo = echo
         self._keys: list[str] = []
         self._rows: list[dict[str, object]] = []
+        self._declared: list[str] = []  # columns to add with the next row (declare())
         self._csv_path = None
         self._writer = None
         if enabled and log_dir:
@@ -105,9 +106,18 @@ class Logger:
             ]
             self._writer.add_event(Event(wall_time=time.time(), step=int(step), summary=Summary(value=scalars)))
 
+    def declare(self, keys: Sequence[str]) -> None:
+        """Add ``keys`` to the columns of ``progress.csv`` with the next row, empty in rows that lack them.
+
+        For values logged on some iterations only (evaluation): the columns are there from the first
+        row on; TensorBoard and the table get only the values logged.
+        """
+        self._declared.extend(keys)
+
     def _append_csv(self, values: Mapping[str, float | int]) -> None:
         self._rows.append(dict(values))
-        new_keys = [k for k in values if k not in self._keys]
+        new_keys = list(dict.fromkeys(k for k in [*values, *self._declared] if k not in self._keys))
+        self._declared = []
         if new_keys:
             self._keys.extend(new_keys)
             rows, mode = self._rows, "w"

@@ -156,7 +156,7 @@ class RolloutCollector:
         bootstrap = np.zeros(self.num_env)
         cut = [i for i in final_obs if truncated[i] and not terminated[i]]
         if cut:
-            bootstrap[cut] = self.gamma * actor.value(np.stack([final_obs[i] for i in cut]))
+            bootstrap[cut] = self.gamma * actor.final_value(np.stack([final_obs[i] for i in cut]), cut)
         self.obs = next_obs
         return _Step(obs, actions, vpreds, pdparams, reward, bootstrap, dones, episodes, masks)
 

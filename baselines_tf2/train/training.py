@@ -42,8 +42,10 @@ from baselines_tf2.train.checkpoint import (
     restored_episodes,
     restored_rng,
 )
+from baselines_tf2.train.evaluation import Evaluation
 from baselines_tf2.train.limits import fraction_left
 from baselines_tf2.train.logger import Logger, progress_bar
+from baselines_tf2.train.recurrent_rollout import RecurrentCollector
 from baselines_tf2.train.rollout import RolloutCollector
 from baselines_tf2.train.signals import StopOnSignal
 
@@ -78,7 +80,7 @@ class TrainingRun:
     :class:`~baselines_tf2.config.PGConfig`), for the optimizer, the reward scaler and gamma.
     ``algo_state``: the learner's own state to checkpoint beside the run's (PPO's adaptive beta, the
     policy gradient's step-size factor), a ``tf.Module`` of variables; a ``legacy`` attribute maps
-    a variable to where older versions saved it.
+    a variable to where older versions saved it. ``eval_env``: see :mod:`~baselines_tf2.train.evaluation`.
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class TrainingRun:
         callback: Callable[[IterationInfo], bool | None] | None,
         comm: Any,
         algo_state: tf.Module | None = None,
+        eval_env: Any = None,
     ) -> None:
         cfg.validate()
         check_save_path(cfg.save_path, cfg.load_path)
@@ -155,11 +158,13 @@ class TrainingRun:
         echo = None if self.bar is None else self.bar.write
         resume_at = int(self.state.timesteps) if load_path else None
         self.logger = Logger(log_path, enabled=self.rank == 0, echo=echo, resume_at=resume_at)
+        self.evaluation = Evaluation(cfg, env, eval_env, self.policy, self.state, required, self.logger, comm)
 
     def make_collector(self, horizon: int) -> RolloutCollector:
         """The run's rollout collector (``horizon`` steps per copy per call); resumed runs restart their episodes exactly."""
         ob_dtype = self.policy.ob_dtype.as_numpy_dtype
-        self.collector = RolloutCollector(
+        collector = RecurrentCollector if self.policy.recurrent else RolloutCollector  # the former records states
+        self.collector = collector(
             self.vec_env,
             horizon,
             self.gamma,
@@ -229,6 +234,8 @@ class TrainingRun:
             "time_elapsed": now - self.tstart,
             **metrics,
         }
+        if not (sigint or sigterm):  # evaluate every eval_every iterations (not when told to stop); not in fps
+            row.update(self.evaluation.after_iteration())
         self.logger.log(int(self.state.timesteps), row)
         if self.bar is not None:
             self.bar.update(steps)
