@@ -82,3 +82,22 @@ def test_box_policies_have_no_masked_signatures(tmp_path):
     pi = MlpPolicy(OB, spaces.Box(-1, 1, (2,)), hid_size=8)
     export_saved_model(pi, str(tmp_path / "box"))
     assert sorted(tf.saved_model.load(str(tmp_path / "box")).signatures) == ["sample", "serving_default"]
+
+
+def test_a_dict_policys_masked_signature_takes_each_key_and_the_mask(tmp_path):
+    from test_dict_policy import observations, trained_looking  # noqa: PLC0415 (a Dict policy and its inputs)
+
+    pi, _ = trained_looking()
+    obs = observations(64, 9)
+    mask = np.zeros((64, 4), bool)
+    mask[np.arange(64), np.arange(64) % 4] = True  # one valid action per row: the masked mode is forced
+    mask[:, 3] |= np.arange(64) % 2 == 0
+    export_saved_model(pi, str(tmp_path / "policy"), stochastic=False)
+    model = tf.saved_model.load(str(tmp_path / "policy"))
+    inputs = {key: tf.constant(value) for key, value in obs.items()}
+    out = model.signatures["serving_masked"](**inputs, action_mask=tf.constant(mask))
+    expected, _ = pi.act_batch(False, obs, action_masks=mask)
+    np.testing.assert_array_equal(out["action"].numpy(), expected)
+    assert mask[np.arange(64), expected].all()
+    info = json.loads((tmp_path / "policy" / "export.json").read_text())
+    assert info["signatures"]["serving_masked"]["inputs"] == ["flags", "image", "mode", "pos", "action_mask"]
