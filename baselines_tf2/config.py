@@ -32,6 +32,7 @@ from baselines_tf2.validation import (
 )
 
 __all__ = [
+    "ACTION_MASKING",
     "ENV_BACKENDS",
     "ENV_TYPES",
     "INITS",
@@ -61,6 +62,7 @@ MPI_UPDATES = ("auto", "allgather", "allreduce")
 PG_WEIGHTS = ("return", "reward_to_go", "gae")
 WANDB_MODES = ("online", "offline")
 SCHEDULES = ("constant", "linear")
+ACTION_MASKING = ("auto", "on", "off")  # invalid-action masks from the env: when provided, required, ignored
 
 
 def _s(default: Any, text: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -103,6 +105,13 @@ class RunConfig:
         "log eval/return_mean, eval/return_std, eval/length_mean; the best policy goes to save_path/best (0: off)",
     )
     eval_episodes: int = _s(10, "episodes per evaluation (eval_every), shared among the MPI ranks")
+    action_masking: str = _s(
+        "auto",
+        "invalid-action masking for Discrete and MultiDiscrete actions, the masks read from the env's "
+        "action_masks() method (SB3-contrib's) or info['action_mask']: auto (when the env provides them), on "
+        "(required: an error if it does not), off (ignored)",
+        ACTION_MASKING,
+    )
 
     def validate(self) -> None:
         """Raise ConfigError for settings no run can use."""
@@ -127,6 +136,7 @@ class RunConfig:
         non_negative("save_every_seconds", self.save_every_seconds)
         non_negative_int("eval_every", self.eval_every)
         positive_int("eval_episodes", self.eval_episodes)
+        one_of("action_masking", self.action_masking, ACTION_MASKING)
 
 
 @dataclass

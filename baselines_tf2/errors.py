@@ -3,6 +3,7 @@
 import signal
 
 __all__ = [
+    "ActionMaskError",
     "CheckpointError",
     "ConfigError",
     "ExportError",
@@ -14,6 +15,10 @@ __all__ = [
 
 class ConfigError(ValueError):
     """A bad flag, keyword value, environment id or incompatible combination."""
+
+
+class ActionMaskError(ValueError):
+    """An action mask of the wrong shape, or one that leaves a state without any valid action."""
 
 
 class CheckpointError(RuntimeError):

@@ -48,6 +48,7 @@ def test_every_preset_validates(alg, env_type):
         (RunConfig(), "set at least one of max_timesteps"),
         (RunConfig(max_timesteps=10, schedule_timesteps=5), "schedule_timesteps 5 is below max_timesteps 10"),
         (RunConfig(max_iters=1, num_env=0), "num_env must be a positive integer, got 0"),
+        (RunConfig(max_iters=1, action_masking="yes"), "action_masking must be one of auto, on, off, got 'yes'"),
     ],
 )
 def test_validate_names_the_setting(config, message):
@@ -67,5 +68,7 @@ def test_keywords_are_sorted_into_configs_and_misspellings_refused():
         {"clip_param": 0.1, "seed": 3}, (PPOConfig, PPOConfig(optim_epochs=4)), (RunConfig, None)
     )
     assert (algo.clip_param, algo.optim_epochs, run.seed) == (0.1, 4, 3)
-    with pytest.raises(ConfigError, match="learn\\(\\) got unknown setting\\(s\\) max_timestep; valid: adam_epsilon"):
+    with pytest.raises(
+        ConfigError, match="learn\\(\\) got unknown setting\\(s\\) max_timestep; valid: action_masking, adam_epsilon"
+    ):
         learn("CartPole-v1", None, max_timestep=5)

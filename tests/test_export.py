@@ -191,7 +191,7 @@ def test_existing_folders_are_refused_and_a_failed_export_leaves_nothing(tmp_pat
     assert os.listdir(tmp_path / "full") == ["x"]
     (tmp_path / "empty").mkdir()
     export_saved_model(pi, str(tmp_path / "empty"), stochastic=False)
-    assert list(tf.saved_model.load(str(tmp_path / "empty")).signatures) == ["serving_default"]
+    assert list(tf.saved_model.load(str(tmp_path / "empty")).signatures) == ["serving_default", "serving_masked"]
     check_export_dir(str(tmp_path / "new"))
 
     def broken(*args, **kwargs):
@@ -214,7 +214,8 @@ def test_cli_trains_then_exports_from_the_checkpoint(tmp_path, capsys):
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     files = f"{out} and {out}/model.tflite and {out}/model.onnx"
-    assert f"exported SavedModel to {files} (signatures: serving_default, sample)" in proc.stdout
+    signatures = "serving_default, sample, serving_masked, sample_masked"
+    assert f"exported SavedModel to {files} (signatures: {signatures})" in proc.stdout
     assert {"saved_model.pb", "variables", "export.json", "model.tflite", "model.onnx"} <= set(os.listdir(out))
     pi = MlpPolicy(spaces.Box(-np.inf, np.inf, (4,), np.float32), spaces.Discrete(2))
     restore(ckpt, policy=pi)

@@ -106,7 +106,10 @@ def test_inputs_outputs_and_export_json(exported):
     }
     info = json.loads((root / "cnn.export" / "export.json").read_text())
     assert info["onnx"] == "model.onnx" and info["tflite"] is None
-    assert info["signatures"] == {"serving_default": {"inputs": ["observations"], "outputs": ["action", "value"]}}
+    assert info["signatures"] == {
+        "serving_default": {"inputs": ["observations"], "outputs": ["action", "value"]},
+        "serving_masked": {"inputs": ["observations", "action_mask"], "outputs": ["action", "value"]},  # Discrete
+    }
     assert os.listdir(root / "alone") == ["policy.onnx"]
     assert not [p for p in os.listdir(root) if p.startswith(".export-")]
 

@@ -26,7 +26,7 @@ class FixedActor(Actor):
     def forward(self, obs):
         raise NotImplementedError
 
-    def step_with_params(self, obs, stochastic=True):
+    def step_with_params(self, obs, stochastic=True, mask=None):
         n = len(obs)
         actions = np.zeros((n, *self.action_shape), np.float32 if self.action_shape else np.int32)
         return actions, np.full(n, self.v, np.float32), np.zeros((n, 2), np.float32)

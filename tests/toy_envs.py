@@ -161,3 +161,68 @@ class DictQuadrantEnv(gym.Env):
 
 if "ToyDictQuadrant-v0" not in gym.registry:  # test_cli imports this module again
     gym.register("ToyDictQuadrant-v0", entry_point=DictQuadrantEnv, max_episode_steps=None)
+
+
+class _ChoiceEnv(gym.Env):
+    """Each step, ``valid`` random actions of each component are allowed (not observed: the observation is
+    constant). Choosing the lowest allowed one in every component pays 1, other allowed choices 0; a
+    forbidden choice pays -1 and ends the episode. Episodes of ``length`` steps.
+
+    ``Discrete(n)`` (``nvec=[n]``) or ``MultiDiscrete(nvec)``. With masks a random policy scores
+    ``length / valid`` (one component) and the best ``length``; without, no policy can score above 0
+    on average once forbidden choices are likely (``n = 8``, ``valid = 2``: about -0.7). ``forbidden``
+    counts the forbidden choices made.
+    """
+
+    observation_space = spaces.Box(-np.inf, np.inf, (1,), np.float32)
+
+    def __init__(self, nvec=(8,), valid: int = 2, length: int = 10):
+        self.nvec = [int(n) for n in nvec]
+        self.action_space = spaces.Discrete(self.nvec[0]) if len(self.nvec) == 1 else spaces.MultiDiscrete(self.nvec)
+        self.valid_count, self.length = valid, length
+        self.forbidden = 0
+
+    def _draw(self):
+        parts = []
+        for n in self.nvec:
+            allowed = np.zeros(n, bool)
+            allowed[self.np_random.choice(n, min(self.valid_count, n), replace=False)] = True
+            parts.append(allowed)
+        self.allowed = parts
+        return np.ones(1, np.float32), self._info()
+
+    def _info(self):
+        return {}
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._draw()
+
+    def step(self, action):
+        choice = np.atleast_1d(np.asarray(action))
+        self.t += 1
+        if not all(allowed[c] for allowed, c in zip(self.allowed, choice)):
+            self.forbidden += 1
+            return np.ones(1, np.float32), -1.0, True, False, self._info()
+        best = all(int(c) == int(np.flatnonzero(allowed)[0]) for allowed, c in zip(self.allowed, choice))
+        obs, info = self._draw()
+        return obs, float(best), False, self.t >= self.length, info
+
+
+class MaskedChoiceEnv(_ChoiceEnv):
+    """:class:`_ChoiceEnv` with SB3-contrib's ``action_masks()`` method."""
+
+    def action_masks(self):
+        return np.concatenate(self.allowed)
+
+
+class InfoMaskedChoiceEnv(_ChoiceEnv):
+    """:class:`_ChoiceEnv` giving its mask in ``info["action_mask"]`` (gymnasium's convention, as Taxi), as int8."""
+
+    def _info(self):
+        return {"action_mask": np.concatenate(self.allowed).astype(np.int8)}
+
+
+if "ToyMaskedChoice-v0" not in gym.registry:  # tests/test_cli.py imports this module afresh
+    gym.register("ToyMaskedChoice-v0", entry_point=MaskedChoiceEnv, max_episode_steps=None)

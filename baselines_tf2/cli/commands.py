@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -159,7 +160,7 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
         if args.export:
             export(pi, args.export, args.export_tflite, args.export_onnx)
         if args.play:
-            play(pi, args, env_type, run_cfg.seed)
+            play(pi, args, env_type, run_cfg.seed, run_cfg.action_masking)
     return 0
 
 
@@ -259,18 +260,21 @@ def export(pi: Any, folder: str, tflite: bool, onnx: bool = False) -> None:
 
     export_saved_model(pi, folder, tflite=tflite, onnx=onnx)
     extras = [os.path.join(folder, name) for name, wanted in ((TFLITE_FILE, tflite), (ONNX_FILE, onnx)) if wanted]
-    print(f"exported SavedModel to {' and '.join([folder, *extras])} (signatures: serving_default, sample)")
+    with open(os.path.join(folder, "export.json"), encoding="utf-8") as f:
+        names = ", ".join(json.load(f)["signatures"])
+    print(f"exported SavedModel to {' and '.join([folder, *extras])} (signatures: {names})")
 
 
-def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int) -> None:
-    """Run ``--play_episodes`` deterministic episodes (recording them with ``--video``) and print their returns."""
+def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int, action_masking: str = "auto") -> None:
+    """Run ``--play_episodes`` deterministic episodes (recording them with ``--video``, acting with the env's
+    action masks as ``--action_masking`` says) and print their returns."""
     from baselines_tf2.envs.make import make_env  # noqa: PLC0415
     from baselines_tf2.envs.video import video_prefix  # noqa: PLC0415
     from baselines_tf2.tools.evaluate import run_episodes  # noqa: PLC0415
 
     sticky = args.repeat_action_probability
     env = make_env(args.env, train=False, env_type=env_type, video_dir=args.video, repeat_action_probability=sticky)
-    returns = run_episodes(pi, env, args.play_episodes, seed=seed + 12345)
+    returns = run_episodes(pi, env, args.play_episodes, seed=seed + 12345, action_masking=action_masking)
     env.close()  # writes the last episode's video
     for i, ret in enumerate(returns):
         print(f"episode {i + 1}: return {ret:.2f}")

@@ -12,7 +12,8 @@ rollout acts through an *actor*:
 
 Both sample actions on the host with the action distribution's own NumPy sampler
 (:meth:`PdType.sample_numpy <baselines_tf2.common.distributions.PdType.sample_numpy>`) and one
-seeded ``Generator`` per rank, which holds all rollout randomness and is checkpointed.
+seeded ``Generator`` per rank, which holds all rollout randomness and is checkpointed. Given the
+env copies' action masks, they apply them to the flat logits before sampling (or taking the mode).
 ``Policy.act`` goes through the same actor, so there is one acting path. Each policy class builds its
 own actor (``policy.make_actor(rng)``); this module knows policies only by that interface, so it
 imports none of them.
@@ -43,15 +44,23 @@ class Actor:
         """Flat distribution parameters ``[n, param]`` and values ``[n]``."""
         raise NotImplementedError
 
-    def step(self, obs: np.ndarray, stochastic: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Actions ``[n, *sample_shape]`` and value estimates ``[n]``."""
-        actions, vpred, _ = self.step_with_params(obs, stochastic)
+    def step(
+        self, obs: np.ndarray, stochastic: bool = True, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Actions ``[n, *sample_shape]`` and value estimates ``[n]``; valid actions only with ``mask`` ``[n, param]``."""
+        actions, vpred, _ = self.step_with_params(obs, stochastic, mask)
         return actions, vpred
 
-    def step_with_params(self, obs: np.ndarray, stochastic: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Actions, value estimates and the flat distribution parameters ``[n, param]`` they came from."""
+    def step_with_params(
+        self, obs: np.ndarray, stochastic: bool = True, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Actions, value estimates and the flat distribution parameters ``[n, param]`` they came from.
+
+        The parameters are the network's, unmasked: the learners apply the recorded ``mask`` again.
+        """
         flat, vpred = self.forward(obs)
-        actions = self.pdtype.sample_numpy(flat, self.rng) if stochastic else self.pdtype.mode_numpy(flat)
+        pdtype = self.pdtype
+        actions = pdtype.sample_numpy(flat, self.rng, mask) if stochastic else pdtype.mode_numpy(flat, mask)
         return actions, vpred, flat
 
     def value(self, obs: np.ndarray) -> np.ndarray:

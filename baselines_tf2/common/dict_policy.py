@@ -144,13 +144,18 @@ class DictPolicy(Policy):
         """A batch of Dict observations (every key ``[n, *key_shape]``) as packed rows ``[n, flatdim]``."""
         return pack_batch(self.dict_space, obs)
 
-    def act_batch(self, stochastic: bool, obs: np.ndarray | Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    def act_batch(
+        self, stochastic: bool, obs: np.ndarray | Mapping[str, Any], *, action_masks: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`Policy.act_batch`; ``obs`` a Dict of batches or packed rows."""
-        return super().act_batch(stochastic, self.pack(obs) if isinstance(obs, Mapping) else obs)
+        packed = self.pack(obs) if isinstance(obs, Mapping) else obs
+        return super().act_batch(stochastic, packed, action_masks=action_masks)
 
-    def act(self, stochastic: bool, ob: np.ndarray | Mapping[str, Any]) -> tuple[np.ndarray, float]:
+    def act(
+        self, stochastic: bool, ob: np.ndarray | Mapping[str, Any], action_mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float]:
         """Action and value for one Dict observation (or one packed vector), as Baselines' ``pi.act``."""
-        return super().act(stochastic, pack(self.dict_space, ob) if isinstance(ob, Mapping) else ob)
+        return super().act(stochastic, pack(self.dict_space, ob) if isinstance(ob, Mapping) else ob, action_mask)
 
     def input_specs(self) -> list[tf.TensorSpec]:
         """An export's inputs: one raw batch per key, named by the key (see :func:`pack_tensors` for dtypes)."""

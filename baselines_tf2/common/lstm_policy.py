@@ -147,18 +147,24 @@ class RecurrentPolicy(Policy):
         return RecurrentActor(self, rng)
 
     def act_batch(
-        self, stochastic: bool, obs: np.ndarray, episode_start: np.ndarray | None = None
+        self,
+        stochastic: bool,
+        obs: np.ndarray,
+        episode_start: np.ndarray | None = None,
+        *,
+        action_masks: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Actions and values for a batch of env copies, each row carrying its state from the previous call.
 
         Rows start from a zero state at the first call, when the batch size changes, and where
         ``episode_start`` (bool ``[n]``) is true: pass it with the first observation of each new episode.
+        ``action_masks`` as in :meth:`Policy.act_batch`.
         """
         if self._actor is None or self._actor.rng is not self.rng:
             self._actor = self.make_actor(self.rng)
         if episode_start is not None:
             self._actor.end_episodes(np.asarray(episode_start, bool))
-        return self._actor.step(np.asarray(obs), stochastic=bool(stochastic))
+        return self._actor.step(np.asarray(obs), stochastic=bool(stochastic), mask=self.checked_masks(action_masks))
 
 
 class LstmPolicy(RecurrentPolicy):

@@ -16,7 +16,9 @@ from gymnasium import spaces
 from baselines_tf2.common.actors import Actor, TfActor
 from baselines_tf2.common.distributions import DiagGaussianPdType, Pd, PdType, make_pdtype
 from baselines_tf2.common.layers import Dense
+from baselines_tf2.common.masking import check_action_masks, mask_sizes
 from baselines_tf2.common.running_mean_std import ObNormaliser
+from baselines_tf2.errors import ActionMaskError
 
 __all__ = ["OBS_CLIP", "ActionHead", "Policy", "bfloat16_is_fast", "hidden_scale"]
 
@@ -94,10 +96,11 @@ class Policy(tf.Module):
         """Flat distribution parameters ``[batch, *param_shape]`` and ``vpred`` ``[batch]``."""
         raise NotImplementedError
 
-    def __call__(self, ob: tf.Tensor) -> tuple[Pd, tf.Tensor]:
-        """The action distribution and value estimate for a batch of observations."""
+    def __call__(self, ob: tf.Tensor, action_mask: tf.Tensor | None = None) -> tuple[Pd, tf.Tensor]:
+        """The action distribution (over the valid actions of ``action_mask``, if given) and value estimate
+        for a batch of observations."""
         pdparam, vpred = self.forward(ob)
-        return self.pdtype.pdfromflat(pdparam), vpred
+        return self.pdtype.pdfromflat(pdparam, action_mask), vpred
 
     def value(self, ob: tf.Tensor) -> tf.Tensor:
         """``vpred`` ``[batch]`` only."""
@@ -128,27 +131,41 @@ class Policy(tf.Module):
         pdparam, vpred = self._forward_concrete(tf.constant(np.asarray(obs, dtype=self.ob_dtype.as_numpy_dtype)))
         return pdparam.numpy(), vpred.numpy()
 
-    def act_batch(self, stochastic: bool, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def act_batch(
+        self, stochastic: bool, obs: np.ndarray, *, action_masks: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Actions ``[n, *sample_shape]`` and values ``[n]`` for a batch (one per vector-env copy).
 
         Acts through the same actor as the rollouts (:meth:`make_actor`),
         drawing from ``self.rng``; ``stochastic=False`` returns the distribution's mode
         (deterministic evaluation). The actor re-reads the weights at every call, so restored or
-        updated weights are always used.
+        updated weights are always used. ``action_masks`` ``[n, param]`` (``Discrete`` and
+        ``MultiDiscrete`` actions; see :mod:`~baselines_tf2.common.masking`) restricts every row to
+        its valid actions.
         """
         if self._actor is None or self._actor.rng is not self.rng:
             self._actor = self.make_actor(self.rng)
         else:
             self._actor.refresh()
-        return self._actor.step(np.asarray(obs), stochastic=bool(stochastic))
+        return self._actor.step(np.asarray(obs), stochastic=bool(stochastic), mask=self.checked_masks(action_masks))
+
+    def checked_masks(self, action_masks: Any) -> np.ndarray | None:
+        """``action_masks`` as the bool ``[n, param]`` the actor applies (``None`` stays ``None``), or one clear error."""
+        if action_masks is None:
+            return None
+        sizes = mask_sizes(self.ac_space)
+        if sizes is None:
+            raise ActionMaskError(f"{self.ac_space} actions cannot be masked (only Discrete and MultiDiscrete)")
+        return check_action_masks(action_masks, sizes)
 
     def make_actor(self, rng: np.random.Generator) -> Actor:
         """The actor that rollouts, ``act`` and evaluation use: one compiled forward call per step."""
         return TfActor(self, rng)
 
-    def act(self, stochastic: bool, ob: np.ndarray) -> tuple[np.ndarray, float]:
-        """Action and value for one unbatched observation (Baselines PPO1's ``pi.act``)."""
-        action, vpred = self.act_batch(stochastic, np.asarray(ob)[None])
+    def act(self, stochastic: bool, ob: np.ndarray, action_mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """Action and value for one unbatched observation (Baselines PPO1's ``pi.act``), a valid one with ``action_mask``."""
+        masks = {} if action_mask is None else {"action_masks": np.asarray(action_mask)[None]}
+        action, vpred = self.act_batch(stochastic, np.asarray(ob)[None], **masks)
         return action[0], float(vpred[0])
 
 

@@ -68,8 +68,8 @@ def learn(
         )
     vf_coef = cfg.vf_coef
     fit_value = pg_weight == "gae"
-    updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0)
     collector = run.make_collector(1)
+    updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0, masked=collector.masked)
 
     try:
         while (frac := run.fraction_left()) is not None:
@@ -83,6 +83,8 @@ def learn(
             weights, vtarg = _weights(seg, pg_weight, gamma, lam)
             stepsize = value_at(optim_stepsize, frac) * float(state.stepsize_mult)
             batch = {"ob": obs, "ac": seg.actions[:, 0], "weights": weights, "vtarg": vtarg}
+            if seg.masks is not None:
+                batch["mask"] = seg.masks[:, 0]
             metrics = checked_metrics(updater.step(batch, stepsize), run.optimizer, run.iteration + 1, comm)
             if cfg.desired_kl > 0:  # the ranks' mean KL: every rank takes the same next step size
                 mult = float(state.stepsize_mult)

@@ -89,13 +89,14 @@ def learn(
         shape = f"{cfg.timesteps_per_actorbatch} x {run.n_env} envs"
         raise ConfigError(f"optim_batchsize {cfg.optim_batchsize} is larger than the batch ({shape})")
     loss = dict(loss=cfg.loss, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip, kl_beta=state.kl_beta)
+    collector = run.make_collector(cfg.timesteps_per_actorbatch)
+    shared = dict(comm=comm, mpi_update=cfg.mpi_update, masked=collector.masked, **loss)
     updater: PPOUpdater
     if run.policy.recurrent:  # minibatches of whole env sequences (ppo/recurrent_update.py)
         layout = dict(horizon=cfg.timesteps_per_actorbatch, num_env=run.n_env, minibatch_size=cfg.optim_batchsize)
-        updater = RecurrentPPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **layout, **loss)
+        updater = RecurrentPPOUpdater(run.policy, run.optimizer, **layout, **shared)
     else:
-        updater = PPOUpdater(run.policy, run.optimizer, comm=comm, mpi_update=cfg.mpi_update, **loss)
-    collector = run.make_collector(cfg.timesteps_per_actorbatch)
+        updater = PPOUpdater(run.policy, run.optimizer, **shared)
     step_size, clip_range = cfg.step_size_and_clip()
     try:
         while (frac := run.fraction_left()) is not None:
@@ -154,7 +155,11 @@ def run_epochs(
 
 
 def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, gamma: float, lam: float) -> PPOBatch:
-    """GAE, normaliser updates and ``pi_old`` for a segment, flattened to ``[T*N, ...]``."""
+    """GAE, normaliser updates and ``pi_old`` for a segment, flattened to ``[T*N, ...]``.
+
+    ``pi_old`` is recorded as the network's flat parameters; with action masking the batch carries
+    each step's mask, which the loss applies to pi_old and pi alike (so the first ratio is 1 too).
+    """
     adv, tdlamret = gae(seg.rewards + seg.bootstrap, seg.vpreds, seg.dones, seg.last_vpreds, gamma, lam)
     if scaler is not None:
         scaler.update()
@@ -177,4 +182,5 @@ def _prepare_batch(seg: Segment, policy: Policy, scaler: RewardScaler | None, ga
         vtarg=tdlamret.reshape(-1),
         oldpdparam=oldpdparam.astype(np.float32),
         oldvpred=oldvpred.astype(np.float32),
+        mask=None if seg.masks is None else seg.masks.reshape(len(obs), -1),
     )

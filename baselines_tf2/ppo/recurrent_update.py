@@ -25,7 +25,7 @@ from baselines_tf2.mpi import mpi_util
 from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.losses import METRIC_NAMES, ppo_loss
 from baselines_tf2.ppo.sequences import env_major_rows, envs_per_minibatch, sequence_minibatches
-from baselines_tf2.ppo.update import PPOUpdater, _empty_variable
+from baselines_tf2.ppo.update import PPOBatch, PPOUpdater, _empty_variable
 
 __all__ = ["RecurrentPPOUpdater", "recurrent_pi_old"]
 
@@ -83,12 +83,13 @@ class RecurrentPPOUpdater(PPOUpdater):
 
     def _sequence_loss(self, idx, clip_param):
         """The loss on the rows ``idx``: whole sequences of ``T`` rows each, env-major."""
-        ob, ac, atarg, vtarg, oldpdparam, oldvpred = (tf.gather(v, idx) for v in self.batch)
+        batch = PPOBatch(*[tf.gather(v, idx) for v in self.batch])  # with the masks when action masking is on
         state = tf.gather(self.rnn_states, idx[:: self.horizon])  # each sequence's state at its first step
-        pdparam, vpred, _ = self.policy.forward_recurrent(ob, state, tf.gather(self.episode_starts, idx))
+        pdparam, vpred, _ = self.policy.forward_recurrent(batch.ob, state, tf.gather(self.episode_starts, idx))
         pdtype = self.policy.pdtype
         coefs = dict(entcoeff=self.entcoeff, vf_coef=self.vf_coef, vf_clip=self.vf_clip, kl_beta=self.kl_beta)
-        inputs = (pdtype.pdfromflat(pdparam), vpred, pdtype.pdfromflat(oldpdparam), ac, atarg, vtarg, oldvpred)
+        pd, oldpd = pdtype.pdfromflat(pdparam, batch.mask), pdtype.pdfromflat(batch.oldpdparam, batch.mask)
+        inputs = (pd, vpred, oldpd, batch.ac, batch.atarg, batch.vtarg, batch.oldvpred)
         return ppo_loss(*inputs, clip_param=clip_param, policy_loss=self.policy_loss, **coefs)
 
     def _minibatch_grad(self, idx):

@@ -21,6 +21,9 @@ Two paths, chosen once by the number of MPI ranks and ``mpi_update``:
 The batch, the step size and the clip range are held in variables (loaded once per iteration),
 so schedules never retrace and the per-minibatch calls pass only indices and, under MPI, the
 averaged gradient. The minibatch order (``perm``) comes from the host's seeded generator.
+
+With action masking (``masked=True``) the batch carries each step's mask of valid actions as one
+more variable, gathered with the rest on every path, and pi and pi_old are both built over it.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class PPOBatch(NamedTuple):
     vtarg: Any  # value targets (TD(lambda) returns)
     oldpdparam: Any  # pi_old's flat distribution parameters
     oldvpred: Any  # V_old, for the clipped value loss
+    mask: Any = None  # bool [n, param]: the valid actions of each step (action masking); None without
 
 
 BATCH_KEYS = PPOBatch._fields
@@ -73,6 +77,7 @@ class PPOUpdater:
         mpi_update: with several ranks, ``"allgather"`` (exchange the batch, identical local steps),
             ``"allreduce"`` (all-reduce every minibatch's gradient) or ``"auto"`` (allgather for
             policies that XLA-compile, i.e. MLPs; allreduce otherwise). See the module docstring.
+        masked: batches carry action masks (``PPOBatch.mask``), applied to pi and pi_old alike.
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class PPOUpdater:
         kl_beta: tf.Variable | None = None,
         jit_compile: bool | None = None,
         mpi_update: str = "auto",
+        masked: bool = False,
     ) -> None:
         self.policy = policy
         self.optimizer = optimizer
@@ -105,8 +111,12 @@ class PPOUpdater:
         )
         self._rank_starts = np.zeros(1, np.int64)  # where each rank's rows start in the gathered batch
         per_sample = tf.TensorSpec([None], tf.float32)
-        specs = PPOBatch(policy.ob_spec, policy.ac_spec, per_sample, per_sample, policy.pdparam_spec, per_sample)
-        batch_specs = list(specs)
+        self.masked = bool(masked)
+        mask_spec = tf.TensorSpec(policy.pdparam_spec.shape, tf.bool) if masked else None
+        specs = PPOBatch(
+            policy.ob_spec, policy.ac_spec, per_sample, per_sample, policy.pdparam_spec, per_sample, mask_spec
+        )
+        batch_specs = [spec for spec in specs if spec is not None]
         # The batch and the scheduled scalars live in variables, loaded once per iteration, so the
         # compiled calls take almost no arguments (each argument costs ~30 us, a NumPy one ~130 us).
         self.batch = [_empty_variable(spec) for spec in batch_specs]
@@ -140,16 +150,17 @@ class PPOUpdater:
 
     # ---------------------------------------------------------------- compiled pieces
 
-    def _loss(self, ob, ac, atarg, vtarg, oldpdparam, oldvpred, clip_param):
-        pd, vpred = self.policy(ob)
-        oldpd = self.policy.pdtype.pdfromflat(oldpdparam)
+    def _loss(self, batch: PPOBatch, clip_param):
+        pdparam, vpred = self.policy.forward(batch.ob)
+        pdtype = self.policy.pdtype
+        pd, oldpd = pdtype.pdfromflat(pdparam, batch.mask), pdtype.pdfromflat(batch.oldpdparam, batch.mask)
         coefs = dict(entcoeff=self.entcoeff, vf_coef=self.vf_coef, vf_clip=self.vf_clip, kl_beta=self.kl_beta)
-        inputs = (pd, vpred, oldpd, ac, atarg, vtarg, oldvpred)
+        inputs = (pd, vpred, oldpd, batch.ac, batch.atarg, batch.vtarg, batch.oldvpred)
         return ppo_loss(*inputs, clip_param=clip_param, policy_loss=self.policy_loss, **coefs)
 
-    def _grad(self, ob, ac, atarg, vtarg, oldpdparam, oldvpred, clip_param):
+    def _grad(self, batch: PPOBatch, clip_param):
         with tf.GradientTape() as tape:
-            loss, metrics = self._loss(ob, ac, atarg, vtarg, oldpdparam, oldvpred, clip_param)
+            loss, metrics = self._loss(batch, clip_param)
         grads = tape.gradient(loss, self.var_list)
         return flatgrad(grads, self.var_list), tf.stack([metrics[k] for k in METRIC_NAMES])
 
@@ -158,7 +169,7 @@ class PPOUpdater:
             var.assign(value)
 
     def _minibatch_grad(self, idx):
-        return self._grad(*[tf.gather(v, idx) for v in self.batch], self.clip_param)
+        return self._grad(PPOBatch(*[tf.gather(v, idx) for v in self.batch]), self.clip_param)
 
     def _epoch(self, perm):
         def step(i):
@@ -173,7 +184,7 @@ class PPOUpdater:
         return avg_grad
 
     def _metrics(self):
-        _, metrics = self._loss(*self.batch, self.clip_param)
+        _, metrics = self._loss(PPOBatch(*self.batch), self.clip_param)
         return tf.stack([metrics[k] for k in METRIC_NAMES])
 
     # ---------------------------------------------------------------- host API
@@ -182,9 +193,13 @@ class PPOUpdater:
         """Copy a batch (a :class:`PPOBatch`, or a mapping with its field names) into TensorFlow, once per iteration.
 
         With ``allgather`` (collective) every rank loads all ranks' batches, after checking that
-        the ranks' parameters still agree.
+        the ranks' parameters still agree. A batch has a mask exactly when the updater is ``masked``.
         """
-        arrays = list(batch) if isinstance(batch, PPOBatch) else [batch[k] for k in BATCH_KEYS]
+        if not isinstance(batch, PPOBatch):
+            batch = PPOBatch(**{k: batch[k] for k in BATCH_KEYS if k != "mask"}, mask=batch.get("mask"))
+        if (batch.mask is not None) != self.masked:
+            raise ValueError(f"this updater was built with masked={self.masked}; the batch must match")
+        arrays = [array for array in batch if array is not None]
         if self.allgather:
             self.optimizer.check_synced()
             arrays, self._rank_starts = mpi_util.allgather_rows(arrays, self.comm)

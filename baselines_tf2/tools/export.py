@@ -19,7 +19,13 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
   mean, most likely category), as ``pi.act(stochastic=False, ...)``, and ``vpred``;
 * ``sample(observations, seed) -> {"action", "value"}`` (with ``stochastic=True``): actions drawn
   inside the graph with TensorFlow's stateless random ops, so the same ``seed`` (int64 scalar) and
-  observations give the same actions; vary the seed between calls.
+  observations give the same actions; vary the seed between calls;
+* for ``Discrete`` and ``MultiDiscrete`` actions (feed-forward policies), ``serving_masked(observations,
+  action_mask)`` and ``sample_masked(observations, seed, action_mask)``: the same over the valid
+  actions of a bool ``action_mask`` ``[batch, n or sum(nvec)]`` (the training mask's layout; every
+  row needs a valid action). A policy trained with masks never learned anything about invalid
+  actions' logits (their gradient is 0), so deploy it through these. Separate signatures because a
+  signature has no optional inputs, and the unmasked ones stay as they were.
 
 A recurrent policy (``LstmPolicy``, ``CnnLstmPolicy``) is exported as one step that takes and
 returns its state: ``serving_default(observations, state, episode_start) -> {"action", "value",
@@ -50,12 +56,24 @@ from baselines_tf2.common.distributions import PdType
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ConfigError, ExportError
 from baselines_tf2.tools.onnx_export import ONNX_FILE, check_onnx_available, write_onnx
-from baselines_tf2.tools.serving import SAMPLE, SERVING, sample_function, serving_function, signature_names
+from baselines_tf2.tools.serving import (
+    SAMPLE,
+    SAMPLE_MASKED,
+    SERVING,
+    SERVING_MASKED,
+    masked_sample_function,
+    masked_serving_function,
+    sample_function,
+    serving_function,
+    signature_names,
+)
 
 __all__ = [
     "ONNX_FILE",
     "SAMPLE",
+    "SAMPLE_MASKED",
     "SERVING",
+    "SERVING_MASKED",
     "TFLITE_FILE",
     "check_export_dir",
     "export_saved_model",
@@ -86,6 +104,12 @@ def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[s
     if stochastic:
         module.sample = sample_function(policy)
         signatures[SAMPLE] = module.sample
+    if policy.pdtype.maskable and not policy.recurrent:  # action masking's signatures
+        module.serving_masked = masked_serving_function(policy)
+        signatures[SERVING_MASKED] = module.serving_masked
+        if stochastic:
+            module.sample_masked = masked_sample_function(policy)
+            signatures[SAMPLE_MASKED] = module.sample_masked
     return module, signatures
 
 

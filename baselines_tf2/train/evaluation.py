@@ -152,7 +152,10 @@ class Evaluation:
     def _play(self, first: int, count: int) -> list[tuple[float, int]]:
         """``(return, length)`` of episodes ``first``, ..., ``first + count - 1`` of the evaluation."""
         seed = self.cfg.seed + EVAL_SEED_OFFSET + first
-        return self._with_env(lambda env: episode_stats(self.policy, env, count, seed=seed, reseed=True))
+        masking = self.cfg.action_masking
+        return self._with_env(
+            lambda env: episode_stats(self.policy, env, count, seed=seed, reseed=True, action_masking=masking)
+        )
 
     def _with_env(self, use: Callable[[gym.Env], Any]) -> Any:
         """``use(env)`` on the given evaluation env, or on a new one closed afterwards."""

@@ -23,6 +23,10 @@ copy again, so a copy that was at an episode boundary starts exactly the episode
 run started, and a copy stopped mid-episode restarts that episode. A copy still in its first
 (seeded) episode, other vector envs and state outside ``np_random`` (ALE's own generator of sticky
 actions) start anew.
+
+Action masks: when the env provides them (:mod:`baselines_tf2.envs.action_masks`), the collector
+reads each copy's mask of its current state after every reset and step, acts with it, and records
+it in the segment (``masks``), so the learners apply the same masks to pi and pi_old.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import numpy as np
 
 from baselines_tf2.common.actors import Actor
 from baselines_tf2.common.reward_scaler import RewardScaler
+from baselines_tf2.envs.action_masks import vector_env_masks
 
 __all__ = ["RolloutCollector", "Segment"]
 
@@ -52,6 +57,7 @@ class Segment:
     pdparams: np.ndarray  # float32 [T, N, param]: the acting policy's flat distribution parameters
     last_vpreds: np.ndarray  # float32 [N]: V(observation after the last step); 0 after complete episodes
     episodes: list[tuple[float, int]] = field(default_factory=list)  # (return, length) from Monitor
+    masks: np.ndarray | None = None  # bool [T, N, param]: the valid actions at each step; None without masking
 
     @property
     def num_steps(self) -> int:
@@ -67,6 +73,7 @@ class _Step(NamedTuple):
     bootstrap: np.ndarray
     dones: np.ndarray
     episodes: list[tuple[float, int]]
+    masks: np.ndarray | None
 
 
 class RolloutCollector:
@@ -80,6 +87,7 @@ class RolloutCollector:
         seeds: per-copy seeds for the first reset.
         reward_scaler: optional return-based reward scaling.
         env_states: :meth:`env_states` of the run being resumed (its copies' generators; see the module docstring).
+        action_masking: ``auto``, ``on`` or ``off`` (see :mod:`baselines_tf2.envs.action_masks`).
     """
 
     def __init__(
@@ -91,6 +99,7 @@ class RolloutCollector:
         seeds: list[int] | None = None,
         reward_scaler: RewardScaler | None = None,
         env_states: list[dict | None] | None = None,
+        action_masking: str = "auto",
     ) -> None:
         self.env = env
         self.horizon = horizon
@@ -100,14 +109,21 @@ class RolloutCollector:
         self.num_env = env.num_envs
         # SyncVectorEnv copies are stepped directly (see _env_step); SAME_STEP is checked by the learner.
         self._envs = list(env.envs) if isinstance(env, gym.vector.SyncVectorEnv) else None
-        obs, _ = env.reset(seed=seeds)  # type: ignore[arg-type]  # vector envs take one seed per copy
+        obs, infos = env.reset(seed=seeds)  # type: ignore[arg-type]  # vector envs take one seed per copy
         self.obs = np.array(obs, dtype=self.ob_dtype)
+        self.action_masks = vector_env_masks(env, action_masking, infos)  # None: no masks to apply
         # Per copy: its generator's state before the reset that began its current episode (None: the seeded one).
         self._episode_rng: list[Any] = [None] * self.num_env
         if self._envs is not None and env_states is not None and len(env_states) == self.num_env:
             for i, state in enumerate(env_states):
                 if state is not None:
                     self.obs[i] = self._reset_copy(i, state)
+        self.masks = None if self.action_masks is None else self.action_masks.current()  # [N, param] bool
+
+    @property
+    def masked(self) -> bool:
+        """Whether the segments carry action masks."""
+        return self.action_masks is not None
 
     def env_states(self) -> list[Any]:
         """What a checkpoint keeps so that a resumed run restarts each copy's current episode exactly."""
@@ -122,14 +138,18 @@ class RolloutCollector:
             generator.bit_generator.state = rng_state
             env.unwrapped.np_random = generator
         self._episode_rng[i] = env.unwrapped.np_random.bit_generator.state
-        ob, _ = env.reset()
+        ob, info = env.reset()
+        if self.action_masks is not None:
+            self.action_masks.update_copy(i, info)
         return np.asarray(ob, self.ob_dtype)
 
     def _step(self, actor: Actor) -> _Step:
         """One vector step from the current observations."""
-        obs = self.obs
-        actions, vpreds, pdparams = actor.step_with_params(obs)
+        obs, masks = self.obs, self.masks
+        actions, vpreds, pdparams = actor.step_with_params(obs, mask=masks)
         next_obs, reward, terminated, truncated, final_obs, episodes = self._env_step(actions)
+        if self.action_masks is not None:
+            self.masks = self.action_masks.current()
         dones = terminated | truncated
         if self.reward_scaler is not None:
             reward = self.reward_scaler.scale(reward, dones)
@@ -138,7 +158,7 @@ class RolloutCollector:
         if cut:
             bootstrap[cut] = self.gamma * actor.final_value(np.stack([final_obs[i] for i in cut]), cut)
         self.obs = next_obs
-        return _Step(obs, actions, vpreds, pdparams, reward, bootstrap, dones, episodes)
+        return _Step(obs, actions, vpreds, pdparams, reward, bootstrap, dones, episodes, masks)
 
     def _env_step(self, actions: np.ndarray):
         """Step every copy; returns next observations (the next episode's first after an end),
@@ -152,6 +172,8 @@ class RolloutCollector:
         n = self.num_env
         if self._envs is None:
             next_obs, reward, terminated, truncated, infos = self.env.step(actions)
+            if self.action_masks is not None:
+                self.action_masks.update_batched(infos)
             final_obs: dict[int, np.ndarray] = {}
             if (terminated | truncated).any():
                 final_obs = {
@@ -171,8 +193,11 @@ class RolloutCollector:
         reward, terminated, truncated = np.empty(n), np.empty(n, bool), np.empty(n, bool)
         final_obs = {}
         episodes: list[tuple[float, int]] = []
+        info_masks = self.action_masks if self.action_masks is not None and self.action_masks.reads_infos else None
         for i, env in enumerate(self._envs):
             ob, reward[i], terminated[i], truncated[i], info = env.step(actions[i])
+            if info_masks is not None and not (terminated[i] or truncated[i]):
+                info_masks.update_copy(i, info)  # after an episode end, the reset's info (_reset_copy)
             if terminated[i] or truncated[i]:
                 final_obs[i] = np.asarray(ob, self.ob_dtype)
                 if "episode" in info:
@@ -189,6 +214,7 @@ class RolloutCollector:
         pdparams: np.ndarray | None = None
         rewards, bootstrap, vpreds = (np.empty((T, N), np.float32) for _ in range(3))
         dones = np.empty((T, N), bool)
+        masks = None if self.masks is None else np.empty((T, *self.masks.shape), bool)
         episodes: list[tuple[float, int]] = []
         for t in range(T):
             step = self._step(actor)
@@ -198,10 +224,13 @@ class RolloutCollector:
             assert pdparams is not None
             obs_buf[t], actions_buf[t], vpreds[t], pdparams[t] = step.obs, step.actions, step.vpreds, step.pdparams
             rewards[t], bootstrap[t], dones[t] = step.rewards, step.bootstrap, step.dones
+            if masks is not None:
+                masks[t] = step.masks
             episodes.extend(step.episodes)
         last_vpreds = actor.value(self.obs).astype(np.float32)
         assert actions_buf is not None and pdparams is not None  # the horizon is at least one step
-        return Segment(obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, pdparams, last_vpreds, episodes)
+        buffers = (obs_buf, actions_buf, rewards, bootstrap, dones, vpreds, pdparams)
+        return Segment(*buffers, last_vpreds, episodes, masks)
 
     def collect_episodes(self, actor: Actor, min_steps: int) -> Segment:
         """Whole episodes, at least ``min_steps`` steps in all, concatenated as one column ``[n, 1, ...]``.
@@ -223,10 +252,14 @@ class RolloutCollector:
                     total += len(current[i])
                     current[i] = []
         if self._envs is None:
-            obs, _ = self.env.reset()
+            obs, infos = self.env.reset()
             self.obs = np.asarray(obs, dtype=self.ob_dtype)
+            if self.action_masks is not None:
+                self.action_masks.update_batched(infos)
         else:
             self.obs = np.stack([self._reset_copy(i) for i in range(self.num_env)])
+        if self.action_masks is not None:
+            self.masks = self.action_masks.current()
         if self.reward_scaler is not None:
             self.reward_scaler.reset_returns()
         rows = [(step, i) for i, steps in finished for step in steps]
@@ -245,6 +278,7 @@ class RolloutCollector:
             column("pdparams", np.float32),
             np.zeros(1, np.float32),
             episodes,
+            None if self.masks is None else column("masks", bool),
         )
 
 

@@ -172,6 +172,7 @@ class TrainingRun:
             seeds=self.seeds,
             reward_scaler=self.scaler,
             env_states=self._env_states,
+            action_masking=self.cfg.action_masking,
         )
         return self.collector
 
