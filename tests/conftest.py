@@ -1,4 +1,4 @@
-"""Shared test helpers: running a worker script under a real ``mpirun``."""
+"""Shared test helpers: running a worker script under a real ``mpirun``; running an exported model in a fresh process."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 TESTS = Path(__file__).resolve().parent
@@ -39,3 +40,15 @@ def run_mpi(args: list[str], nproc: int = 2, timeout: float = 300) -> subprocess
     """Run ``python ARGS`` on ``nproc`` ranks; returns the finished process (output captured)."""
     cmd = [mpirun_executable(), "-n", str(nproc), sys.executable, *args]
     return subprocess.run(cmd, env=mpi_env(), cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def run_loader(cwd: Path, loader: str, *args: str) -> dict[str, np.ndarray]:
+    """Run ``python -c loader *args`` in ``cwd`` in a fresh process without this checkout on ``PYTHONPATH``
+    (so an exported model is loaded without the package), and return the ``outputs.npz`` it wrote there."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", loader, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with np.load(Path(cwd) / "outputs.npz") as data:
+        return dict(data)

@@ -2,13 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import run_loader
 from gymnasium import spaces
 from test_dict_policy import observations, trained_looking
 from toy_envs import DictQuadrantEnv
@@ -47,11 +46,7 @@ def test_export_takes_each_key_raw_and_acts_as_the_policy(tmp_path):
     obs["pos"][:2] = [[1e4, 0, 0], [-1e4, 0, 0]]  # normalised and clipped inside the graph
     export_saved_model(pi, str(tmp_path / "policy"), tflite=True, onnx=True)
     np.savez(tmp_path / "obs.npz", **obs)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-c", LOADER], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    with np.load(tmp_path / "outputs.npz") as data:
-        out = dict(data)
+    out = run_loader(tmp_path, LOADER)
     action, value = pi.act_batch(False, obs)
     assert len(np.unique(action)) > 1
     np.testing.assert_array_equal(out["action"], action)

@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import tensorflow as tf
-from conftest import REPO
+from conftest import REPO, run_loader
 from gymnasium import spaces
 
 from baselines_tf2.cli import main
@@ -95,19 +95,7 @@ def exported(tmp_path_factory):
         export_saved_model(pi, str(root / f"{name}.export"), tflite=True)
         np.save(root / f"{name}.obs.npy", obs)
         cases[name] = (pi, obs)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(
-        [sys.executable, "-c", LOADER, json.dumps(CASES), str(N_SAMPLES)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    with np.load(root / "outputs.npz") as data:
-        outputs = dict(data)
+    outputs = run_loader(root, LOADER, json.dumps(CASES), str(N_SAMPLES))
     return root, cases, outputs
 
 

@@ -1,14 +1,12 @@
 """Exported recurrent policies (SavedModel, TFLite, ONNX): one step taking and returning the state, run without baselines_tf2."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import run_loader
 from gymnasium import spaces
 from test_lstm_policy import perturbed
 
@@ -84,19 +82,7 @@ def exported(tmp_path_factory):
         np.save(root / f"{name}.obs.npy", obs)
         cases[name] = (pi, obs)
     np.save(root / "starts.npy", STARTS)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(
-        [sys.executable, "-c", LOADER, json.dumps(CASES)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    with np.load(root / "outputs.npz") as data:
-        outputs = dict(data)
+    outputs = run_loader(root, LOADER, json.dumps(CASES))
     return root, cases, outputs
 
 

@@ -1,14 +1,12 @@
 """Exported masked signatures act as the policy does with masks, in a process that imports only TensorFlow."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import run_loader
 from gymnasium import spaces
 
 from baselines_tf2.common.policies import MlpPolicy
@@ -60,13 +58,8 @@ def test_masked_signatures_match_the_masked_policy(name, tmp_path):
     assert info["sample_masked"]["inputs"] == ["observations", "seed", "action_mask"]
     np.save(tmp_path / "obs.npy", obs)
     np.save(tmp_path / "mask.npy", mask)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(
-        [sys.executable, "-c", LOADER, folder], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    with np.load(tmp_path / "outputs.npz") as out:
-        mode, samples = out["mode"].reshape(N, -1), out["samples"].reshape(3, N, -1)
+    out = run_loader(tmp_path, LOADER, folder)
+    mode, samples = out["mode"].reshape(N, -1), out["samples"].reshape(3, N, -1)
     host_mode, _ = pi.act_batch(False, obs, action_masks=mask)
     np.testing.assert_array_equal(mode, host_mode.reshape(N, -1))
     unmasked, _ = pi.act_batch(False, obs)

@@ -4,13 +4,12 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import tf2onnx
+from conftest import run_loader
 from test_export import CASES, make_case, reference
 
 from baselines_tf2.cli import main
@@ -53,19 +52,7 @@ def exported(tmp_path_factory):
         np.save(root / f"{name}.obs.npy", obs)
         cases[name], models[name] = (pi, obs), os.path.join(folder, ONNX_FILE)
     models["mlp_box.file"] = export_onnx(cases["mlp_box"][0], str(root / "alone" / "policy.onnx"))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(
-        [sys.executable, "-c", LOADER, json.dumps(models)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    with np.load(root / "outputs.npz") as data:
-        outputs = dict(data)
+    outputs = run_loader(root, LOADER, json.dumps(models))
     return root, cases, outputs, json.loads((root / "io.json").read_text())
 
 
