@@ -35,7 +35,7 @@ from baselines_tf2.common.cnn_policy import build_cnn_trunk, cnn_trunk
 from baselines_tf2.common.dict_normaliser import DictRunningMeanStd
 from baselines_tf2.common.dict_space import KeySlot, PackedDictSpace, as_dict_space, pack, pack_batch
 from baselines_tf2.common.layers import Dense, check_init
-from baselines_tf2.common.policy_base import OBS_CLIP, ActionHead, Policy, hidden_scale
+from baselines_tf2.common.policy_base import OBS_CLIP, ActionHead, Policy, hidden_scale, tanh_mlp
 from baselines_tf2.errors import ConfigError, ExportError
 
 __all__ = ["CNN_KINDS", "DictPolicy", "ImageEncoder", "MultiInputPolicy", "pack_tensors"]
@@ -137,8 +137,8 @@ class DictPolicy(Policy):
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         h = self.encode(tf.cast(ob, tf.float32))
-        vpred = self.vf_final(_tanh_mlp(h, self.vf_hidden))[:, 0]
-        return self.pol_head(_tanh_mlp(h, self.pol_hidden)), vpred
+        vpred = self.vf_final(tanh_mlp(h, self.vf_hidden))[:, 0]
+        return self.pol_head(tanh_mlp(h, self.pol_hidden)), vpred
 
     def pack(self, obs: Mapping[str, Any]) -> np.ndarray:
         """A batch of Dict observations (every key ``[n, *key_shape]``) as packed rows ``[n, flatdim]``."""
@@ -198,9 +198,3 @@ def _raw_dtype(space: spaces.Space) -> tf.DType:
     if isinstance(space, spaces.Box):
         return tf.as_dtype(space.dtype) if np.issubdtype(space.dtype, np.integer) else tf.float32
     return tf.int8 if isinstance(space, spaces.MultiBinary) else tf.int64
-
-
-def _tanh_mlp(x: tf.Tensor, layers: Sequence[Dense]) -> tf.Tensor:
-    for layer in layers:
-        x = tf.tanh(layer(x))
-    return x

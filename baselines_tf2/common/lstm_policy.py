@@ -35,7 +35,7 @@ from baselines_tf2.common.cnn_policy import _CNN_KINDS, build_cnn_trunk, cnn_tru
 from baselines_tf2.common.distributions import Pd
 from baselines_tf2.common.layers import Dense, check_init
 from baselines_tf2.common.lstm import LSTM
-from baselines_tf2.common.policy_base import OBS_CLIP, ActionHead, Policy, hidden_scale
+from baselines_tf2.common.policy_base import ActionHead, Policy, hidden_scale, normalize_flat, tanh_mlp
 from baselines_tf2.common.recurrent_actor import RecurrentActor
 from baselines_tf2.common.running_mean_std import RunningMeanStd
 
@@ -210,11 +210,7 @@ class LstmPolicy(RecurrentPolicy):
     def features(self, ob: tf.Tensor) -> tf.Tensor:
         rms = self.ob_rms
         assert isinstance(rms, RunningMeanStd)  # an LstmPolicy always has one
-        x = tf.clip_by_value((tf.cast(ob, tf.float32) - rms.mean) / rms.std, -OBS_CLIP, OBS_CLIP)
-        x = tf.reshape(x, [tf.shape(x)[0], -1])
-        for layer in self.hidden:
-            x = tf.tanh(layer(x))
-        return x
+        return tanh_mlp(normalize_flat(ob, rms), self.hidden)
 
 
 class CnnLstmPolicy(RecurrentPolicy):

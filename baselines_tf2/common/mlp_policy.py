@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import tensorflow as tf
 from gymnasium import spaces
 
 from baselines_tf2.common.actors import Actor, NumpyMlpActor
 from baselines_tf2.common.layers import Dense, check_init
-from baselines_tf2.common.policy_base import OBS_CLIP, ActionHead, Policy, hidden_scale
+from baselines_tf2.common.policy_base import OBS_CLIP, ActionHead, Policy, hidden_scale, normalize_flat, tanh_mlp
 from baselines_tf2.common.running_mean_std import RunningMeanStd
 
 __all__ = ["MlpPolicy"]
@@ -78,19 +76,11 @@ class MlpPolicy(Policy):
 
     def normalize(self, ob: tf.Tensor) -> tf.Tensor:
         """``clip((ob - mean) / std, -5, 5)`` flattened to ``[batch, prod(ob_shape)]``."""
-        rms = self._normaliser()
-        obz = tf.clip_by_value((tf.cast(ob, tf.float32) - rms.mean) / rms.std, -OBS_CLIP, OBS_CLIP)
-        return tf.reshape(obz, [tf.shape(obz)[0], -1])
+        return normalize_flat(ob, self._normaliser())
 
     def forward(self, ob: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         obz = self.normalize(ob)
-        vpred = _tanh_mlp(obz, self.vf_hidden)
+        vpred = tanh_mlp(obz, self.vf_hidden)
         vpred = self.vf_final(vpred)[:, 0]
-        pdparam = self.pol_head(_tanh_mlp(obz, self.pol_hidden))
+        pdparam = self.pol_head(tanh_mlp(obz, self.pol_hidden))
         return pdparam, vpred
-
-
-def _tanh_mlp(x: tf.Tensor, layers: Sequence[Dense]) -> tf.Tensor:
-    for layer in layers:
-        x = tf.tanh(layer(x))
-    return x

@@ -7,6 +7,7 @@ gathers them (see its docstring for what each does and the initialisations).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,10 @@ from baselines_tf2.common.actors import Actor, TfActor
 from baselines_tf2.common.distributions import DiagGaussianPdType, Pd, PdType, make_pdtype
 from baselines_tf2.common.layers import Dense
 from baselines_tf2.common.masking import check_action_masks, mask_sizes
-from baselines_tf2.common.running_mean_std import ObNormaliser
+from baselines_tf2.common.running_mean_std import ObNormaliser, RunningMeanStd
 from baselines_tf2.errors import ActionMaskError
 
-__all__ = ["OBS_CLIP", "ActionHead", "Policy", "bfloat16_is_fast", "hidden_scale"]
+__all__ = ["OBS_CLIP", "ActionHead", "Policy", "bfloat16_is_fast", "hidden_scale", "normalize_flat", "tanh_mlp"]
 
 OBS_CLIP = 5.0
 
@@ -172,3 +173,16 @@ class Policy(tf.Module):
 def hidden_scale(init: str) -> float:
     """Scale of hidden dense layers: PPO1's normc 1.0, ppo2's orthogonal sqrt(2)."""
     return 1.0 if init == "ppo1" else 2**0.5
+
+
+def normalize_flat(ob: tf.Tensor, rms: RunningMeanStd) -> tf.Tensor:
+    """PPO1's observation filter ``clip((ob - mean) / std, -5, 5)``, flattened to ``[batch, prod(shape)]``."""
+    obz = tf.clip_by_value((tf.cast(ob, tf.float32) - rms.mean) / rms.std, -OBS_CLIP, OBS_CLIP)
+    return tf.reshape(obz, [tf.shape(obz)[0], -1])
+
+
+def tanh_mlp(x: tf.Tensor, layers: Sequence[Dense]) -> tf.Tensor:
+    """``x`` through ``layers``, each followed by tanh (PPO1's hidden layers)."""
+    for layer in layers:
+        x = tf.tanh(layer(x))
+    return x
