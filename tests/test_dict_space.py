@@ -112,7 +112,7 @@ def test_envs_pack_at_the_boundary():
 class _RandomActor:
     rng = np.random.default_rng(0)
 
-    def step_with_params(self, obs):
+    def step_with_params(self, obs, stochastic=True, mask=None):
         n = len(obs)
         return self.rng.integers(4, size=n), np.zeros(n, np.float32), np.zeros((n, 4), np.float32)
 
