@@ -8,7 +8,8 @@ gymnasium: ``--help`` answers at once. Errors in the user's input end the progra
 stderr and a non-zero exit code (``--debug`` shows the traceback); under ``mpirun`` an error on any
 rank aborts the whole job.
 
-``flags`` parses (the flags, the presets), ``commands`` trains, plays and exports, ``entry`` is the
+``flags`` parses (the flags, the presets), ``commands`` checks and trains (``networks``: the policy
+class of ``--network``; ``play_export``: restore, play, export), ``entry`` is the
 process (TensorFlow's import, the one-line errors, the exit). ``run.py``, ``python -m baselines_tf2``,
 ``python -m baselines_tf2.cli`` and the ``baselines-tf2`` console script all run :func:`script`.
 """

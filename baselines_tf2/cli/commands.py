@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -18,6 +17,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from baselines_tf2.cli.flags import resolve_settings, tracking_settings
+from baselines_tf2.cli.networks import policy_fn_for
+from baselines_tf2.cli.play_export import export, play, prepare_video, restored_policy
 from baselines_tf2.config import RECURRENT_NETWORKS, PolicyConfig, RunConfig, TrackingConfig
 from baselines_tf2.errors import CheckpointError, ConfigError, TrainingInterrupted
 
@@ -25,52 +26,6 @@ if TYPE_CHECKING:
     from baselines_tf2.train.tracking import WandbTracker
 
 __all__ = ["export", "play", "run", "train"]
-
-
-def _policy_fn(policy: PolicyConfig):
-    """``policy_fn(ob_space, ac_space)``: a Dict observation space gets the multi-input policy, others ``--network``'s."""
-    box_policy_fn = _box_policy_fn(policy)
-
-    def policy_fn(ob_space: Any, ac_space: Any) -> Any:
-        from baselines_tf2.common.dict_space import as_dict_space  # noqa: PLC0415
-        from baselines_tf2.common.policies import DictPolicy  # noqa: PLC0415
-        from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
-
-        if as_dict_space(ob_space) is None:
-            if policy.network == "multi_input":
-                raise ConfigError(f"--network multi_input needs a Dict observation space, not {ob_space}")
-            return box_policy_fn(ob_space, ac_space)
-        if policy.network in RECURRENT_NETWORKS:
-            raise ConfigError(f"--network {policy.network} takes Box observations; Dict observations get multi_input")
-        if policy.precision != "float32":
-            raise ConfigError(f"precision {policy.precision} is for CNN policies; Dict observations take float32")
-        cnn_kind = "small" if policy.network == "cnn_small" else "large"
-        layers, width, init = policy.num_hid_layers, policy.hid_size, policy.init
-        pi = DictPolicy(ob_space, ac_space, hid_size=width, num_hid_layers=layers, init=init, cnn_kind=cnn_kind)
-        if mpi_util.rank() == 0:
-            keys = ", ".join(f"{slot.key} ({slot.kind})" for slot in pi.layout)
-            cnn = f"; images through the {'A3C' if cnn_kind == 'small' else 'Nature'} CNN" if pi.images else ""
-            print(f"network multi_input for Dict observations: keys {keys}{cnn}; pi and V {layers}x{width}")
-        return pi
-
-    return policy_fn
-
-
-def _box_policy_fn(policy: PolicyConfig):
-    from baselines_tf2.common.policies import CnnLstmPolicy, CnnPolicy, LstmPolicy, MlpPolicy, bfloat16_is_fast  # noqa: PLC0415
-    from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
-
-    if policy.network in ("mlp", "multi_input"):
-        return partial(MlpPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers, init=policy.init)
-    if policy.network == "lstm":
-        trunk = partial(LstmPolicy, hid_size=policy.hid_size, num_hid_layers=policy.num_hid_layers)
-        return partial(trunk, nlstm=policy.nlstm, init=policy.init)
-    if policy.network == "cnn_lstm":
-        return partial(CnnLstmPolicy, nlstm=policy.nlstm, init=policy.init)
-    if policy.precision == "bfloat16" and not bfloat16_is_fast() and mpi_util.rank() == 0:
-        print("note: this CPU has no AMX/AVX512-BF16 units; --precision bfloat16 will be slower than float32")
-    kind = "large" if policy.network == "cnn" else "small"
-    return partial(CnnPolicy, kind=kind, precision=policy.precision, init=policy.init)
 
 
 def _run_record(args: argparse.Namespace, env_type: str, policy: PolicyConfig) -> dict[str, Any]:
@@ -138,7 +93,7 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
     _check_args(args, env_type, run_cfg, tracking)
     rank = mpi_util.rank()
     if args.video and rank == 0:
-        _prepare_video(args.env, env_type, args.video)
+        prepare_video(args.env, env_type, args.video)
     if run_cfg.load_path:
         _check_compatible(run_cfg.load_path, record)
     check_save_path(run_cfg.save_path, run_cfg.load_path)
@@ -149,13 +104,13 @@ def run(args: argparse.Namespace, callback: Callable[..., Any] | None = None) ->
         _print_settings(args, env_type, algo, run_cfg, policy)
         if run_cfg.save_path:
             atomic_write_json(os.path.join(run_cfg.save_path, "run.json"), record)
-    policy_fn = _policy_fn(policy)
+    policy_fn = policy_fn_for(policy)
     if args.num_timesteps > 0:
         with tracker if tracker is not None else contextlib.nullcontext():  # closes the W&B run, failed on errors
             pi = train(args, env_type, algo, run_cfg, policy_fn, record, tracker or callback)
     else:
         assert run_cfg.load_path is not None  # _check_args requires it without training
-        pi = _restored_policy(args, env_type, policy_fn, run_cfg.load_path)
+        pi = restored_policy(args, env_type, policy_fn, run_cfg.load_path)
     if rank == 0:
         if args.export:
             export(pi, args.export, args.export_tflite, args.export_onnx)
@@ -242,66 +197,12 @@ def _learn_fn(alg: str) -> Callable[..., Any]:
     return learn
 
 
-def _restored_policy(args: argparse.Namespace, env_type: str, policy_fn: Callable[..., Any], load_path: str) -> Any:
-    """The policy of a checkpoint, for ``--num_timesteps 0`` (play or export only)."""
-    from baselines_tf2.envs.make import make_env  # noqa: PLC0415
-    from baselines_tf2.train.checkpoint import restore  # noqa: PLC0415
-
-    env = make_env(args.env, train=False, env_type=env_type, repeat_action_probability=args.repeat_action_probability)
-    pi = policy_fn(env.observation_space, env.action_space)
-    env.close()
-    restore(load_path, policy=pi)
-    return pi
-
-
-def export(pi: Any, folder: str, tflite: bool, onnx: bool = False) -> None:
-    """Write the SavedModel (and the TFLite and ONNX models) and say where."""
-    from baselines_tf2.tools.export import ONNX_FILE, TFLITE_FILE, export_saved_model  # noqa: PLC0415
-
-    export_saved_model(pi, folder, tflite=tflite, onnx=onnx)
-    extras = [os.path.join(folder, name) for name, wanted in ((TFLITE_FILE, tflite), (ONNX_FILE, onnx)) if wanted]
-    with open(os.path.join(folder, "export.json"), encoding="utf-8") as f:
-        names = ", ".join(json.load(f)["signatures"])
-    print(f"exported SavedModel to {' and '.join([folder, *extras])} (signatures: {names})")
-
-
-def play(pi: Any, args: argparse.Namespace, env_type: str, seed: int, action_masking: str = "auto") -> None:
-    """Run ``--play_episodes`` deterministic episodes (recording them with ``--video``, acting with the env's
-    action masks as ``--action_masking`` says) and print their returns."""
-    from baselines_tf2.envs.make import make_env  # noqa: PLC0415
-    from baselines_tf2.envs.video import video_prefix  # noqa: PLC0415
-    from baselines_tf2.tools.evaluate import run_episodes  # noqa: PLC0415
-
-    sticky = args.repeat_action_probability
-    env = make_env(args.env, train=False, env_type=env_type, video_dir=args.video, repeat_action_probability=sticky)
-    returns = run_episodes(pi, env, args.play_episodes, seed=seed + 12345, action_masking=action_masking)
-    env.close()  # writes the last episode's video
-    for i, ret in enumerate(returns):
-        print(f"episode {i + 1}: return {ret:.2f}")
-    print(f"mean return over {len(returns)} episodes: {sum(returns) / len(returns):.2f}")
-    for i in range(len(returns) if args.video else 0):
-        print(f"video of episode {i + 1}: {os.path.join(args.video, video_prefix(args.env))}-episode-{i}.mp4")
-
-
 def _threads_per_rank() -> int:
     """This rank's share of the machine's cores (the ranks on one machine split them; collective)."""
     from baselines_tf2.mpi import mpi_util  # noqa: PLC0415
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(1, cores // mpi_util.local_size())
-
-
-def _prepare_video(env_id: str, env_type: str, video_dir: str) -> None:
-    """Before any env is built: an empty target, an encoder, offscreen rendering, one rendered frame."""
-    from baselines_tf2.envs import video  # noqa: PLC0415
-    from baselines_tf2.envs.make import make_base_env  # noqa: PLC0415
-
-    video.check_video_dir(video_dir)
-    video.check_encoder()
-    video.select_sdl_driver()
-    if env_type == "mujoco":
-        video.select_mujoco_gl()
-    video.check_rendering(env_id, make=partial(make_base_env, env_type=env_type))
 
 
 def _print_settings(

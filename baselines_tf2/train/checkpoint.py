@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "TrainState",
     "atomic_write_json",
     "check_save_path",
+    "interrupt_folder",
     "read_run_config",
     "resolve_checkpoint",
     "restore",
@@ -201,3 +203,16 @@ def restored_env_states(state: TrainState, rank: int, size: int) -> list | None:
 def restored_episodes(state: TrainState) -> list[tuple[float, int]]:
     text = state.recent_episodes.numpy().decode()
     return [(float(r), int(n)) for r, n in json.loads(text)] if text else []
+
+
+def interrupt_folder(log_path: str | None, load_path: str | None) -> str:
+    """Where an interrupted run without ``save_path`` saves: ``<log_path>/checkpoints`` (or a new sibling
+    if that holds another run's checkpoints), else ``checkpoints/interrupted-<time>``."""
+    if log_path is None:
+        return os.path.join("checkpoints", time.strftime("interrupted-%Y%m%d-%H%M%S"))
+    folder = os.path.join(log_path, "checkpoints")
+    try:
+        check_save_path(folder, load_path)
+    except ConfigError:
+        folder += time.strftime("-%Y%m%d-%H%M%S")
+    return folder

@@ -11,7 +11,6 @@ segment and ending the iteration.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from collections import deque
@@ -29,13 +28,14 @@ from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.tf_util import configure_threads
 from baselines_tf2.config import RunConfig
 from baselines_tf2.envs.make import as_vec_env, env_seeds, rank_seed
-from baselines_tf2.errors import ConfigError, TrainingInterrupted
+from baselines_tf2.errors import TrainingInterrupted
 from baselines_tf2.mpi import mpi_util
 from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.train.checkpoint import (
     Checkpointer,
     TrainState,
     check_save_path,
+    interrupt_folder,
     restore,
     restore_state,
     restored_env_states,
@@ -258,10 +258,12 @@ class TrainingRun:
         """Gather every rank's RNG state into the checkpoint, then rank 0 writes it (collective).
 
         With ``interrupted`` and no save folder, saves into a default one (see
-        :meth:`_interrupt_folder`). Returns the folder written (``None`` when nothing is saved).
+        :func:`~baselines_tf2.train.checkpoint.interrupt_folder`). Returns the folder written (``None`` when nothing is saved).
         """
         if interrupted and self.checkpointer.directory is None:
-            folder = mpi_util.bcast_object(self._interrupt_folder() if self.rank == 0 else None, comm=self.comm)
+            folder = mpi_util.bcast_object(
+                interrupt_folder(self.log_path, self.load_path) if self.rank == 0 else None, comm=self.comm
+            )
             self.checkpointer = Checkpointer(folder, enabled=self.rank == 0, **self.saved_objects)
         states = mpi_util.allgather_object(self.rng.bit_generator.state, self.comm)
         env_states = mpi_util.allgather_object(self.collector.env_states() if self.collector else None, self.comm)
@@ -272,18 +274,6 @@ class TrainingRun:
             self.checkpointer.save(self.iteration)
         self.last_saved, self.last_save_time = self.iteration, time.time()
         return self.checkpointer.directory
-
-    def _interrupt_folder(self) -> str:
-        """Where an interrupted run without ``save_path`` saves: ``<log_path>/checkpoints`` (or a new sibling
-        if that holds another run's checkpoints), else ``checkpoints/interrupted-<time>``."""
-        if self.log_path is None:
-            return os.path.join("checkpoints", time.strftime("interrupted-%Y%m%d-%H%M%S"))
-        folder = os.path.join(self.log_path, "checkpoints")
-        try:
-            check_save_path(folder, self.load_path)
-        except ConfigError:
-            folder += time.strftime("-%Y%m%d-%H%M%S")
-        return folder
 
     def release(self) -> None:
         """Give the SIGINT/SIGTERM handlers back (called when training ends, however it ends)."""

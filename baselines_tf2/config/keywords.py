@@ -1,6 +1,6 @@
 """``learn()``'s keywords sorted into config objects (re-exported by :mod:`baselines_tf2.config`).
 
-Kept apart from the config classes so that ``config.py`` holds settings only. Imports no TensorFlow.
+Kept apart from the config classes, which hold settings only. Imports no TensorFlow.
 """
 
 from __future__ import annotations
