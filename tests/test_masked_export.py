@@ -94,3 +94,45 @@ def test_a_dict_policys_masked_signature_takes_each_key_and_the_mask(tmp_path):
     assert mask[np.arange(64), expected].all()
     info = json.loads((tmp_path / "policy" / "export.json").read_text())
     assert info["signatures"]["serving_masked"]["inputs"] == ["flags", "image", "mode", "pos", "action_mask"]
+
+
+def test_a_recurrent_policys_masked_signatures_carry_the_state_and_respect_the_mask(tmp_path):
+    from test_lstm_policy import perturbed  # noqa: PLC0415 (weights away from the uniform head)
+
+    from baselines_tf2.common.lstm_policy import LstmPolicy  # noqa: PLC0415
+
+    rows, steps = 4, 5
+    pi = perturbed(LstmPolicy(OB, spaces.MultiDiscrete([4, 3]), nlstm=8, hid_size=16), 0, 1.0)
+    rng = np.random.default_rng(1)
+    obs = rng.normal(size=(steps, rows, 3)).astype(np.float32)
+    starts = np.zeros((steps, rows), bool)
+    starts[0] = starts[2, 1] = True
+    mask = rng.random((steps, rows, 7)) < 0.5
+    mask[:, :, 0] = mask[:, :, 4] = True  # a valid action in each component
+    export_saved_model(pi, str(tmp_path / "policy"))
+    model = tf.saved_model.load(str(tmp_path / "policy"))
+    info = json.loads((tmp_path / "policy" / "export.json").read_text())["signatures"]
+    assert info["serving_masked"]["inputs"] == ["observations", "state", "episode_start", "action_mask"]
+    assert info["sample_masked"]["inputs"] == ["observations", "state", "episode_start", "seed", "action_mask"]
+    # The policy over the whole sequences (the training path), env-major, from zero states.
+    env_major = lambda a: np.swapaxes(a, 0, 1).reshape(rows * steps, *a.shape[2:])  # noqa: E731
+    pdparam, _, _ = pi.forward_recurrent_numpy(env_major(obs), pi.initial_state(rows), env_major(starts))
+    expected = pi.pdtype.mode_numpy(pdparam, env_major(mask)).reshape(rows, steps, 2).swapaxes(0, 1)
+    state = np.zeros((rows, pi.state_size), np.float32)
+    offsets = np.array([0, 4])
+    for t in range(steps):
+        inputs = dict(observations=obs[t], state=state, episode_start=starts[t], action_mask=mask[t])
+        out = model.signatures["serving_masked"](**{k: tf.constant(v) for k, v in inputs.items()})
+        np.testing.assert_array_equal(out["action"].numpy(), expected[t])
+        draws = [
+            model.signatures["sample_masked"](
+                **{k: tf.constant(v) for k, v in inputs.items()}, seed=tf.constant(s, tf.int64)
+            )
+            for s in (5, 5)
+        ]
+        np.testing.assert_array_equal(draws[0]["action"], draws[1]["action"])
+        assert np.take_along_axis(mask[t], draws[0]["action"].numpy() + offsets, axis=1).all()
+        np.testing.assert_array_equal(draws[0]["next_state"], out["next_state"])
+        state = out["next_state"].numpy()
+    unmasked = pi.pdtype.mode_numpy(pdparam).reshape(rows, steps, 2).swapaxes(0, 1)
+    assert (unmasked != expected).any()  # the masks matter for this policy

@@ -20,7 +20,7 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
 * ``sample(observations, seed) -> {"action", "value"}`` (with ``stochastic=True``): actions drawn
   inside the graph with TensorFlow's stateless random ops, so the same ``seed`` (int64 scalar) and
   observations give the same actions; vary the seed between calls;
-* for ``Discrete`` and ``MultiDiscrete`` actions (feed-forward policies), ``serving_masked(observations,
+* for ``Discrete`` and ``MultiDiscrete`` actions, ``serving_masked(observations,
   action_mask)`` and ``sample_masked(observations, seed, action_mask)``: the same over the valid
   actions of a bool ``action_mask`` ``[batch, n or sum(nvec)]`` (the training mask's layout; every
   row needs a valid action). A policy trained with masks never learned anything about invalid
@@ -29,7 +29,8 @@ Signatures (load with ``tf.saved_model.load(dir).signatures[name]``, call with `
 
 A recurrent policy (``LstmPolicy``, ``CnnLstmPolicy``) is exported as one step that takes and
 returns its state: ``serving_default(observations, state, episode_start) -> {"action", "value",
-"next_state"}`` and ``sample(observations, state, episode_start, seed)`` likewise (see
+"next_state"}`` and ``sample(observations, state, episode_start, seed)`` likewise, the masked ones
+with ``action_mask`` last (see
 :mod:`baselines_tf2.tools.serving_recurrent`); ``export.json`` records its ``state_size``.
 
 Actions are the distribution's, not clipped to the action space's bounds (``run.py`` clips ``Box``
@@ -104,7 +105,7 @@ def _serving_module(policy: Policy, stochastic: bool) -> tuple[tf.Module, dict[s
     if stochastic:
         module.sample = sample_function(policy)
         signatures[SAMPLE] = module.sample
-    if policy.pdtype.maskable and not policy.recurrent:  # action masking's signatures
+    if policy.pdtype.maskable:  # action masking's signatures
         module.serving_masked = masked_serving_function(policy)
         signatures[SERVING_MASKED] = module.serving_masked
         if stochastic:

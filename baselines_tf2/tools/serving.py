@@ -22,7 +22,12 @@ import tensorflow as tf
 
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ExportError
-from baselines_tf2.tools.serving_recurrent import recurrent_sample_function, recurrent_serving_function
+from baselines_tf2.tools.serving_recurrent import (
+    recurrent_masked_sample_function,
+    recurrent_masked_serving_function,
+    recurrent_sample_function,
+    recurrent_serving_function,
+)
 
 __all__ = [
     "SAMPLE",
@@ -92,6 +97,8 @@ def masked_serving_function(policy: Policy) -> Any:
     """
     specs = policy.input_specs()
     mask_spec = _mask_spec(policy, specs)
+    if policy.recurrent:
+        return recurrent_masked_serving_function(policy, mask_spec)
 
     def deterministic(*inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         flat, vpred = policy.forward(policy.pack_inputs(list(inputs[:-1])))
@@ -106,6 +113,8 @@ def masked_sample_function(policy: Policy) -> Any:
     mask_spec = _mask_spec(policy, specs)
     if "seed" in [spec.name for spec in specs]:
         raise ExportError("an observation key named 'seed' clashes with the sample signature's seed input")
+    if policy.recurrent:
+        return recurrent_masked_sample_function(policy, mask_spec)
 
     def stochastic(*inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         flat, vpred = policy.forward(policy.pack_inputs(list(inputs[:-2])))

@@ -6,6 +6,9 @@ follow unchanged:
 
 * ``serving_default(observations, state, episode_start) -> {"action", "value", "next_state"}``;
 * ``sample(observations, state, episode_start, seed) -> {"action", "value", "next_state"}``;
+* for ``Discrete`` and ``MultiDiscrete`` actions, ``serving_masked(observations, state, episode_start,
+  action_mask)`` and ``sample_masked(observations, state, episode_start, seed, action_mask)``: the same
+  over the valid actions of a bool ``action_mask`` ``[batch, n or sum(nvec)]``;
 
 with ``observations`` ``[batch, *ob_shape]`` (raw, as for feed-forward policies), ``state``
 ``[batch, state_size]`` float32 (each row's state from the previous call's output; zeros to
@@ -21,7 +24,12 @@ from typing import Any
 
 import tensorflow as tf
 
-__all__ = ["recurrent_sample_function", "recurrent_serving_function"]
+__all__ = [
+    "recurrent_masked_sample_function",
+    "recurrent_masked_serving_function",
+    "recurrent_sample_function",
+    "recurrent_serving_function",
+]
 
 
 def _specs(policy: Any) -> list[tf.TensorSpec]:
@@ -52,3 +60,32 @@ def recurrent_sample_function(policy: Any) -> Any:
         return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred, "next_state": new_state}
 
     return tf.function(stochastic, input_signature=[*_specs(policy), tf.TensorSpec([], tf.int64, name="seed")])
+
+
+def recurrent_masked_serving_function(policy: Any, mask_spec: tf.TensorSpec) -> Any:
+    """``(observations, state, episode_start, action_mask) -> {"action", "value", "next_state"}``: the mode over
+    the valid actions."""
+
+    def deterministic(
+        observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, action_mask: tf.Tensor
+    ) -> dict[str, tf.Tensor]:
+        flat, vpred, new_state = policy.step(observations, state, episode_start)
+        action = policy.pdtype.pdfromflat(flat, action_mask).mode()
+        return {"action": action, "value": vpred, "next_state": new_state}
+
+    return tf.function(deterministic, input_signature=[*_specs(policy), mask_spec])
+
+
+def recurrent_masked_sample_function(policy: Any, mask_spec: tf.TensorSpec) -> Any:
+    """``(observations, state, episode_start, seed, action_mask) -> {"action", "value", "next_state"}``: a sample
+    over the valid actions."""
+
+    def stochastic(
+        observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, seed: tf.Tensor, action_mask: tf.Tensor
+    ) -> dict[str, tf.Tensor]:
+        flat, vpred, new_state = policy.step(observations, state, episode_start)
+        action = policy.pdtype.sample_stateless(flat, seed, action_mask)
+        return {"action": action, "value": vpred, "next_state": new_state}
+
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+    return tf.function(stochastic, input_signature=[*_specs(policy), seed_spec, mask_spec])
