@@ -1,6 +1,6 @@
 """Old module paths keep working: ``baselines_tf2.common.mpi_adam`` is ``baselines_tf2.mpi.mpi_adam``.
 
-The modules moved to sub-packages (``mpi/``, ``envs/``, ``train/``, ``tools/``); a finder on
+The modules moved to sub-packages (``mpi/``, ``envs/``, ``train/``, ``tools/``, ``config/``); a finder on
 ``sys.meta_path`` answers an import of an old name with the moved module itself (the same object,
 so patches and ``isinstance`` checks agree), importing it only when asked.
 """
@@ -32,6 +32,9 @@ MOVED = {
         "curves": "tools.curves",
         "quiet": "tools.quiet",
     }.items()
+} | {
+    "baselines_tf2.config_keywords": "baselines_tf2.config.keywords",
+    "baselines_tf2.validation": "baselines_tf2.config.validation",
 }
 
 
