@@ -37,7 +37,7 @@ run-mpi: install
 	$(VENV)/bin/mpirun -n $(NP) $(PY) run.py --alg ppo --env Hopper-v5 --num_timesteps 50000 --progress false
 
 test: install lint
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow" -q -n auto --dist loadfile
 
 lint: install
 	$(PY) -m ruff check .

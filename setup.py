@@ -42,7 +42,7 @@ setup(
         "onnx": ONNX,
         "wandb": ["wandb>=0.19"],  # run.py --track: Weights & Biases experiment tracking
         # build: the wheel test; wandb: the --track tests
-        "test": ["pytest>=8", "ruff==0.17.6", "mypy==2.4.1", "build>=1.0", "wandb>=0.19", *ONNX],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff==0.17.6", "mypy==2.4.1", "build>=1.0", "wandb>=0.19", *ONNX],
     },
     classifiers=[
         "Programming Language :: Python :: 3",
