@@ -287,6 +287,14 @@ def test_atari_table_lists_seeds_beside_the_10m_frame_references(tmp_path):
     )
     assert "| ALE/Pong-v5 | before the ablation: Table 5 as written | 1 | -18.5 | -18.5 | 19.3 |" in text
     assert (tmp_path / "atari.png").exists()
+    from baselines_tf2.reproduce.figures import compute_figures  # noqa: PLC0415
+    from baselines_tf2.reproduce.report import load_runs  # noqa: PLC0415
+
+    figures = compute_figures(load_runs(tmp_path / "data"), tmp_path / "data", normalised_scores)
+    # The notes' Atari figures: the seeds' mean, its signed distance from SB3's 19.3, the references' 10M scores.
+    assert figures["atari.Pong.mean"] == "-6.8" and figures["atari.Pong.seeds"] == "2"
+    assert figures["atari.Pong.sb3_gap"] == "-26.1" and figures["atari_table5.Pong.sb3_gap"] == "-37.8"
+    assert figures["sb3.Pong.10M"] == "19.3" and figures["cleanrl.Breakout.10M"] == "62.0"
 
 
 def test_runner_refuses_uncommitted_code_and_the_report_flags_dirty_runs(tmp_path, monkeypatch):

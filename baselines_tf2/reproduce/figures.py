@@ -14,12 +14,13 @@ Keys (``<task>`` as ``Hopper``, ``Pong``):
   ``fig3.<setting>.{tasks,at_or_above_ppo2,at_or_above_ppo2_count}``;
 * ``table1.<setting>.{avg,seed0,runs}``, ``table1.runs``, ``table1.missing`` (runs still needed
   for 3 seeds in every cell), ``table1.single_seed_cells``;
-* ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>}`` (``reproduce atari``'s
-  runs), the same under ``atari_table5.<task>`` for the pre-ablation preset's runs (``table5_alpha_10M``);
+* ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>,sb3_gap}`` (``reproduce
+  atari``'s runs; ``sb3_gap``: the mean minus SB3's rl-zoo3 score at 10M frames), the same under ``atari_table5.<task>`` for the pre-ablation preset's runs (``table5_alpha_10M``);
 * ``ablation.<arm>.{mean,finals,seeds,frames_to_<score>,steps_per_s}`` (per seed where a list), ``ablation.runs``;
 * ``budget.mujoco_minutes.{min,max}`` (training time of one 1M-step run, two at a time);
 * references (``reference/``): ``paper.table1.<setting>``, ``sb3.<task>.first_score`` and
-  ``sb3.<task>.first_frames`` (when rl-zoo3's SB3 run first reached that score).
+  ``sb3.<task>.first_frames`` (when rl-zoo3's SB3 run first reached that score), ``sb3.<task>.10M`` and
+  ``cleanrl.<task>.10M`` (their scores at 10M frames).
 """
 
 from __future__ import annotations
@@ -159,6 +160,9 @@ def _atari_runs(chosen: list, key: str, figures: dict[str, str]) -> None:
     scores = np.array([r.score for r in chosen])
     figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
     figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
+    sb3 = _reference_10m(chosen[0].task, "sb3_rlzoo3_10M_frames")
+    if sb3 is not None:  # the mean's distance from SB3's rl-zoo3 run at 10M frames, signed
+        figures[f"{key}.sb3_gap"] = f"{scores.mean() - sb3:+.1f}"
     rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in chosen if r.elapsed is not None]
     hours = [training_seconds(r.elapsed) / 3600 for r in chosen if r.elapsed is not None]
     if rates:
@@ -193,11 +197,21 @@ def _ablation(runs: list, figures: dict[str, str]) -> None:
             figures[f"{key}.steps_per_s"] = ", ".join(f"{x:.0f}" for x in rates)
 
 
+def _reference_10m(game: str, column: str) -> float | None:
+    """A reference's score of ``game`` at 10M frames (``reference/atari_10m.csv``), ``None`` where it has none."""
+    with open(REFERENCE / "atari_10m.csv", newline="") as f:
+        value = next((row[column] for row in csv.DictReader(f) if row["game"] == game), "")
+    return float(value) if value else None
+
+
 def _references(figures: dict[str, str]) -> None:
     for setting, value in paper_table1().items():
         figures[f"paper.table1.{setting}"] = f"{value:.2f}"
     with open(REFERENCE / "atari_10m.csv", newline="") as f:
         for row in csv.DictReader(f):
+            for source, column in (("sb3", "sb3_rlzoo3_10M_frames"), ("cleanrl", "cleanrl_10M_frames")):
+                if row.get(column):
+                    figures[f"{source}.{row['game']}.10M"] = _num(float(row[column]))
             if row.get("sb3_rlzoo3_first_score"):
                 figures[f"sb3.{row['game']}.first_score"] = row["sb3_rlzoo3_first_score"]
                 figures[f"sb3.{row['game']}.first_frames"] = row["sb3_rlzoo3_first_score_M_frames"] + "M frames"
