@@ -1,4 +1,4 @@
-"""Old module paths keep working: ``baselines_tf2.common.mpi_adam`` is ``baselines_tf2.mpi.mpi_adam``.
+"""Old module paths keep working: ``baselines_tf2.common.mpi_util`` is ``baselines_tf2.mpi.mpi_util``.
 
 The modules moved to sub-packages (``mpi/``, ``envs/``, ``train/``, ``tools/``, ``config/``); a finder on
 ``sys.meta_path`` answers an import of an old name with the moved module itself (the same object,
@@ -17,7 +17,6 @@ MOVED = {
     f"baselines_tf2.common.{old}": f"baselines_tf2.{new}"
     for old, new in {
         "mpi_util": "mpi.mpi_util",
-        "mpi_adam": "mpi.mpi_adam",
         "envs": "envs.make",
         "atari_wrappers": "envs.atari_wrappers",
         "ale_vector": "envs.ale_vector",
@@ -33,6 +32,7 @@ MOVED = {
         "quiet": "tools.quiet",
     }.items()
 } | {
+    "baselines_tf2.mpi.mpi_adam": "baselines_tf2.common.mpi_adam",  # back in common/, as in Baselines
     "baselines_tf2.config_keywords": "baselines_tf2.config.keywords",
     "baselines_tf2.validation": "baselines_tf2.config.validation",
 }

@@ -10,8 +10,8 @@ from gymnasium import spaces
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines_tf2.common.lstm_policy import LstmPolicy
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.mpi import mpi_util
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.recurrent_update import RecurrentPPOUpdater, recurrent_pi_old
 from baselines_tf2.ppo.update import PPOBatch
 from baselines_tf2.train.recurrent_rollout import RecurrentSegment

@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from toy_envs import MaskedChoiceEnv
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.mpi import mpi_util
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo import learn
 from baselines_tf2.ppo.update import PPOUpdater
 

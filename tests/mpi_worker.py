@@ -12,10 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_mpi_adam import NumpyAdam
 from test_running_mean_std import expected_stats
 
+from baselines_tf2.common.mpi_adam import MpiAdam, RanksOutOfSyncError
 from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.common.running_mean_std import RunningMeanStd
 from baselines_tf2.mpi import mpi_util
-from baselines_tf2.mpi.mpi_adam import MpiAdam, RanksOutOfSyncError
 
 RANK, SIZE = mpi_util.rank(), mpi_util.size()
 

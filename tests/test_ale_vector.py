@@ -9,12 +9,12 @@ from gymnasium.vector import AutoresetMode
 
 from baselines_tf2.cli import main
 from baselines_tf2.common.actors import make_actor
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import CnnPolicy
 from baselines_tf2.envs.ale_vector import AleVectorEnv
 from baselines_tf2.envs.make import check_vec_env, make_vec_env
 from baselines_tf2.envs.monitor import read_monitor_csv
 from baselines_tf2.errors import ConfigError
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.pposgd import _prepare_batch
 from baselines_tf2.ppo.update import PPOUpdater
 from baselines_tf2.train.rollout import RolloutCollector

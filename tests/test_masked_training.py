@@ -12,9 +12,9 @@ from toy_envs import MaskedChoiceEnv
 
 from baselines_tf2.cli import main
 from baselines_tf2.common.actors import make_actor
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import LstmPolicy, MlpPolicy
 from baselines_tf2.envs.monitor import Monitor
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.pg import learn as learn_pg
 from baselines_tf2.ppo import learn, pposgd
 from baselines_tf2.ppo.pposgd import _prepare_batch

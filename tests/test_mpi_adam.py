@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.tf_util import flatgrad, get_flat, set_from_flat
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 
 
 class NumpyAdam:

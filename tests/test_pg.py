@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from baselines_tf2.cli import main, parse_args, resolve_settings
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import MlpPolicy
 from baselines_tf2.errors import ConfigError
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.pg import learn
 from baselines_tf2.pg.losses import adapt_stepsize
 from baselines_tf2.pg.weights import episode_returns, rewards_to_go

@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 from gymnasium import spaces
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import OBS_CLIP, CnnPolicy, MlpPolicy
 from baselines_tf2.common.tf_util import flatgrad
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 
 OB = spaces.Box(-np.inf, np.inf, (5,), np.float64)
 IMG = spaces.Box(0, 255, (36, 36, 2), np.uint8)

@@ -8,9 +8,9 @@ from toy_envs import CountdownEnv, NoiseImageEnv, truncated_constant_env
 
 from baselines_tf2.common.actors import Actor, make_actor
 from baselines_tf2.common.advantages import gae
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import CnnPolicy, MlpPolicy
 from baselines_tf2.envs.monitor import Monitor
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.pposgd import _prepare_batch
 from baselines_tf2.ppo.update import PPOUpdater
 from baselines_tf2.train.rollout import RolloutCollector

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 from gymnasium import spaces
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import MlpPolicy
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.update import PPOBatch, PPOUpdater
 
 OB, AC = spaces.Box(-np.inf, np.inf, (4,), np.float64), spaces.Box(-1, 1, (2,))

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.tf_util import flatgrad
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.pg.losses import pg_loss
 
 __all__ = ["PG_METRICS", "PGUpdater"]

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.tf_util import flatgrad
 from baselines_tf2.mpi import mpi_util
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.losses import METRIC_NAMES, ppo_loss
 from baselines_tf2.ppo.sequences import env_major_rows, envs_per_minibatch, sequence_minibatches
 from baselines_tf2.ppo.update import PPOBatch, PPOUpdater, _empty_variable

@@ -34,11 +34,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.tf_util import flatgrad
 from baselines_tf2.config import MPI_UPDATES
 from baselines_tf2.mpi import mpi_util
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.ppo.losses import METRIC_NAMES, POLICY_LOSSES, ppo_loss
 
 __all__ = ["BATCH_KEYS", "MPI_UPDATES", "PPOBatch", "PPOUpdater"]

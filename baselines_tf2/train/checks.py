@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.errors import TrainingDivergedError
 from baselines_tf2.mpi import mpi_util
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.train.rollout import Segment
 
 __all__ = ["check_finite", "check_segment", "checked_metrics", "explained_variance"]

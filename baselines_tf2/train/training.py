@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from baselines_tf2.common.actors import make_actor
+from baselines_tf2.common.mpi_adam import MpiAdam
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.common.reward_scaler import RewardScaler
 from baselines_tf2.common.tf_util import configure_threads
@@ -30,7 +31,6 @@ from baselines_tf2.config import RunConfig
 from baselines_tf2.envs.make import as_vec_env, env_seeds, rank_seed
 from baselines_tf2.errors import TrainingInterrupted
 from baselines_tf2.mpi import mpi_util
-from baselines_tf2.mpi.mpi_adam import MpiAdam
 from baselines_tf2.train.checkpoint import (
     Checkpointer,
     TrainState,

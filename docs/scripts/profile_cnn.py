@@ -23,9 +23,9 @@ import_tensorflow_quietly()
 
 from gymnasium import spaces  # noqa: E402
 
+from baselines_tf2.common.mpi_adam import MpiAdam  # noqa: E402
 from baselines_tf2.common.policies import CnnPolicy  # noqa: E402
 from baselines_tf2.envs.make import make_env  # noqa: E402
-from baselines_tf2.mpi.mpi_adam import MpiAdam  # noqa: E402
 from baselines_tf2.ppo.update import PPOUpdater  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "data" / "cnn_pieces.csv"
