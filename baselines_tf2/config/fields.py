@@ -9,23 +9,6 @@ import dataclasses
 from dataclasses import field
 from typing import Any
 
-__all__ = [
-    "ACTION_MASKING",
-    "ENV_BACKENDS",
-    "ENV_TYPES",
-    "INITS",
-    "LOSSES",
-    "MPI_UPDATES",
-    "NETWORKS",
-    "PG_WEIGHTS",
-    "PRECISIONS",
-    "RECURRENT_NETWORKS",
-    "SCHEDULES",
-    "WANDB_MODES",
-    "doc",
-    "setting",
-]
-
 ENV_TYPES = ("mujoco", "classic_control", "box2d", "atari", "other")
 ENV_BACKENDS = ("gymnasium", "ale_vector")  # how make_vec_env steps the copies
 NETWORKS = ("mlp", "cnn", "cnn_small", "multi_input", "lstm", "cnn_lstm")

@@ -53,50 +53,47 @@ def learn(
     """
     cfg, run_cfg = split_settings(settings, (PGConfig, config), (RunConfig, run_config))
     cfg.validate()
-    batch_size, pg_weight, optim_stepsize, gamma, lam = (
-        cfg.batch_size,
-        cfg.pg_weight,
-        cfg.optim_stepsize,
-        cfg.gamma,
-        cfg.lam,
-    )
     state = PGState()
     run = TrainingRun(env, policy_fn, run_cfg, cfg, callback=callback, comm=comm, algo_state=state, eval_env=eval_env)
     if run.policy.recurrent:
         raise ConfigError(
             "the vanilla policy gradient trains feed-forward policies; recurrent ones (lstm, cnn_lstm) train with PPO"
         )
-    vf_coef = cfg.vf_coef
-    fit_value = pg_weight == "gae"
+    fit_value = cfg.pg_weight == "gae"
     collector = run.make_collector(1)
-    updater = PGUpdater(run.policy, run.optimizer, vf_coef=vf_coef if fit_value else 0.0, masked=collector.masked)
-
+    updater = PGUpdater(run.policy, run.optimizer, vf_coef=cfg.vf_coef if fit_value else 0.0, masked=collector.masked)
     try:
         while (frac := run.fraction_left()) is not None:
-            seg = collector.collect_episodes(run.actor, batch_size)
+            seg = collector.collect_episodes(run.actor, cfg.batch_size)
             check_segment(seg, run.iteration + 1, comm)
-            if run.scaler is not None:
-                run.scaler.update()
-            obs = seg.obs[:, 0]
-            if run.policy.ob_rms is not None:
-                run.policy.ob_rms.update(obs)
-            weights, vtarg = _weights(seg, pg_weight, gamma, lam)
-            stepsize = value_at(optim_stepsize, frac) * float(state.stepsize_mult)
-            batch = {"ob": obs, "ac": seg.actions[:, 0], "weights": weights, "vtarg": vtarg}
-            if seg.masks is not None:
-                batch["mask"] = seg.masks[:, 0]
+            batch = _prepare_batch(seg, run, cfg)
+            stepsize = value_at(cfg.optim_stepsize, frac) * float(state.stepsize_mult)
             metrics = checked_metrics(updater.step(batch, stepsize), run.optimizer, run.iteration + 1, comm)
             if cfg.desired_kl > 0:  # the ranks' mean KL: every rank takes the same next step size
                 mult = float(state.stepsize_mult)
                 state.stepsize_mult.assign(adapt_stepsize(mult, metrics["meankl"], cfg.desired_kl))
             if fit_value:
-                metrics["explained_variance"] = explained_variance(seg.vpreds[:, 0], vtarg, comm)
+                metrics["explained_variance"] = explained_variance(seg.vpreds[:, 0], batch["vtarg"], comm)
             metrics.update(stepsize=stepsize, batch_steps=seg.num_steps)
             if not run.end_iteration(seg.num_steps, seg.episodes, metrics):
                 break
     finally:
         run.release()  # SIGINT/SIGTERM handlers back, however training ended
     return run.close()
+
+
+def _prepare_batch(seg: Segment, run: TrainingRun, cfg: PGConfig) -> dict[str, np.ndarray]:
+    """The reward scaler's and the normaliser's statistics updated from the episodes, then the batch of one step."""
+    if run.scaler is not None:
+        run.scaler.update()
+    obs = seg.obs[:, 0]
+    if run.policy.ob_rms is not None:
+        run.policy.ob_rms.update(obs)
+    weights, vtarg = _weights(seg, cfg.pg_weight, cfg.gamma, cfg.lam)
+    batch = {"ob": obs, "ac": seg.actions[:, 0], "weights": weights, "vtarg": vtarg}
+    if seg.masks is not None:
+        batch["mask"] = seg.masks[:, 0]
+    return batch
 
 
 def _weights(seg: Segment, pg_weight: str, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:

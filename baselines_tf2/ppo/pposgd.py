@@ -88,15 +88,8 @@ def learn(
     if cfg.optim_batchsize > batch_size:
         shape = f"{cfg.timesteps_per_actorbatch} x {run.n_env} envs"
         raise ConfigError(f"optim_batchsize {cfg.optim_batchsize} is larger than the batch ({shape})")
-    loss = dict(loss=cfg.loss, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip, kl_beta=state.kl_beta)
     collector = run.make_collector(cfg.timesteps_per_actorbatch)
-    shared = dict(comm=comm, mpi_update=cfg.mpi_update, masked=collector.masked, **loss)
-    updater: PPOUpdater
-    if run.policy.recurrent:  # minibatches of whole env sequences (ppo/recurrent_update.py)
-        layout = dict(horizon=cfg.timesteps_per_actorbatch, num_env=run.n_env, minibatch_size=cfg.optim_batchsize)
-        updater = RecurrentPPOUpdater(run.policy, run.optimizer, **layout, **shared)
-    else:
-        updater = PPOUpdater(run.policy, run.optimizer, **shared)
+    updater = _make_updater(run, cfg, state, collector.masked, comm)
     step_size, clip_range = cfg.step_size_and_clip()
     try:
         while (frac := run.fraction_left()) is not None:
@@ -121,6 +114,17 @@ def learn(
     finally:
         run.release()  # SIGINT/SIGTERM handlers back, however training ended
     return run.close()
+
+
+def _make_updater(run: TrainingRun, cfg: PPOConfig, state: PPOState, masked: bool, comm: Any) -> PPOUpdater:
+    """The update of this run: minibatches of whole env sequences for a recurrent policy
+    (``ppo/recurrent_update.py``), shuffled steps otherwise."""
+    loss = dict(loss=cfg.loss, entcoeff=cfg.entcoeff, vf_coef=cfg.vf_coef, vf_clip=cfg.vf_clip, kl_beta=state.kl_beta)
+    shared = dict(comm=comm, mpi_update=cfg.mpi_update, masked=masked, **loss)
+    if run.policy.recurrent:
+        layout = dict(horizon=cfg.timesteps_per_actorbatch, num_env=run.n_env, minibatch_size=cfg.optim_batchsize)
+        return RecurrentPPOUpdater(run.policy, run.optimizer, **layout, **shared)
+    return PPOUpdater(run.policy, run.optimizer, **shared)
 
 
 def run_epochs(
