@@ -1,6 +1,7 @@
 """Old module paths keep working: ``baselines_tf2.common.mpi_util`` is ``baselines_tf2.mpi.mpi_util``.
 
-The modules moved to sub-packages (``mpi/``, ``envs/``, ``train/``, ``tools/``, ``config/``); a finder on
+The modules moved to sub-packages (``mpi/``, ``envs/``, ``train/``, ``tools/``, ``config/``; MpiAdam back to
+``common/``); a finder on
 ``sys.meta_path`` answers an import of an old name with the moved module itself (the same object,
 so patches and ``isinstance`` checks agree), importing it only when asked.
 """

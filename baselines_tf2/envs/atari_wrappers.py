@@ -33,7 +33,7 @@ __all__ = [
     "wrap_atari",
 ]
 
-# The paper's (DeepMind's) preprocessing, shared with the ALE vector backend (common/ale_vector.py).
+# The paper's (DeepMind's) preprocessing, shared with the ALE vector backend (envs/ale_vector.py).
 NOOP_MAX = 30
 FRAME_SKIP = 4
 SCREEN_SIZE = 84

@@ -4,8 +4,9 @@ Each iteration collects whole episodes until the batch has at least ``batch_size
 every step (``pg_weight``: the episode's return R(tau), the reward-to-go, or GAE advantages with a
 learned value baseline), and takes **one** Adam step on ``-mean(log pi(a|s) * w)`` with the gradient
 averaged over MPI ranks. With ``desired_kl > 0`` the step size adapts to the KL each step caused
-(:func:`~baselines_tf2.pg.losses.adapt_stepsize`; the factor is kept in checkpoints). Environments, policies, rollouts, MpiAdam, logging and checkpoints are
-``common/``'s, shared with PPO.
+(:func:`~baselines_tf2.pg.losses.adapt_stepsize`; the factor is kept in checkpoints). The run's
+plumbing (envs, rollouts, logging, checkpoints: ``train/``), the policies and MpiAdam (``common/``)
+are PPO's.
 """
 
 from __future__ import annotations

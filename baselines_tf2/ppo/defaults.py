@@ -4,7 +4,7 @@ Each preset is a :class:`Preset`: the algorithm's config (:class:`~baselines_tf2
 or :class:`~baselines_tf2.config.PGConfig`), the network (:class:`~baselines_tf2.config.PolicyConfig`)
 and the env copies per rank. ``presets(alg, env_type)`` returns fresh copies; ``preset()`` the same
 flattened into one dict, as earlier versions returned it. Continuous-control and classic-control tasks share the "mlp" family (the paper's
-Table 3); Atari games the "atari" family (Table 5). Values: ``shared/reference`` and the papers.
+Table 3); Atari games the "atari" family (Table 5). Values: the papers (``reproduce/reference/`` holds their published numbers).
 
 =================  ======================================  =========================================
 preset             MuJoCo / classic control (mlp)          Atari

@@ -1,9 +1,9 @@
-"""``python -m baselines_tf2.reproduce {mujoco,table1,atari,report}``: the paper's experiments, resumable.
+"""``python -m baselines_tf2.reproduce {mujoco,table1,atari,ablation,report}``: the paper's experiments, resumable.
 
-    mujoco   Figure 3: 7 MuJoCo -v5 tasks x seeds 0-2, clip 0.2, 1M steps
+    mujoco   Figure 3: 7 MuJoCo -v5 tasks x seeds 0-2, 1M steps: clip 0.2, and the columns pg_adaptive, ppo1, ppo2
     table1   Table 1: the 11 objective settings x 7 tasks, seed 0, 1M steps (measures the random policy first)
-    atari    Pong and Breakout (ALE v5), the paper's Atari settings, 10M frames, seed 0
-    ablation Pong, 4M frames per arm, seeds 0-1: today's Atari preset with one factor changed at a time
+    atari    Pong and Breakout (ALE v5), the --alg ppo Atari preset, 10M frames, seeds 0-2
+    ablation Pong, 4M frames per arm, seeds 0-1: the pre-ablation Atari preset with one factor changed at a time
     report   rebuild docs/results/README.md and its plots from the committed curves (trains nothing)
 
 Every training command ends by building the report. Stop it at any time (Ctrl-C, SIGTERM); the same
