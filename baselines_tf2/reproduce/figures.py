@@ -25,7 +25,6 @@ Keys (``<task>`` as ``Hopper``, ``Pong``):
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from baselines_tf2.reproduce.grid import (
     SETTINGS,
 )
 from baselines_tf2.reproduce.random_policy import load_random_scores
-from baselines_tf2.reproduce.references import REFERENCE, paper_table1
+from baselines_tf2.reproduce.references import paper_table1, read_reference
 
 __all__ = ["BEGIN", "END", "compute_figures", "frames_to_reach", "render", "replace_block", "training_seconds"]
 
@@ -91,8 +90,9 @@ def compute_figures(runs: list, data_dir: Path, normalised_scores) -> dict[str, 
 
 
 def _figure3(runs: list, figures: dict[str, str]) -> None:
-    with open(REFERENCE / "mujoco_1m.csv", newline="") as f:
-        ppo2 = {row["task"]: float(row["baselines_ppo2_v2_6seeds"]) for row in csv.DictReader(f)}
+    ppo2 = {
+        task: float(row["baselines_ppo2_v2_6seeds"]) for task, row in read_reference("mujoco_1m.csv", "task").items()
+    }
     above: list[str] = []
     below: list[str] = []
     for env in MUJOCO_ENVS:
@@ -160,9 +160,9 @@ def _atari_runs(chosen: list, key: str, figures: dict[str, str]) -> None:
     scores = np.array([r.score for r in chosen])
     figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
     figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
-    sb3 = _reference_10m(chosen[0].task, "sb3_rlzoo3_10M_frames")
-    if sb3 is not None:  # the mean's distance from SB3's rl-zoo3 run at 10M frames, signed
-        figures[f"{key}.sb3_gap"] = f"{scores.mean() - sb3:+.1f}"
+    sb3 = read_reference("atari_10m.csv", "game").get(chosen[0].task, {}).get("sb3_rlzoo3_10M_frames")
+    if sb3:  # the mean's distance from SB3's rl-zoo3 run at 10M frames, signed
+        figures[f"{key}.sb3_gap"] = f"{scores.mean() - float(sb3):+.1f}"
     rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in chosen if r.elapsed is not None]
     hours = [training_seconds(r.elapsed) / 3600 for r in chosen if r.elapsed is not None]
     if rates:
@@ -197,24 +197,16 @@ def _ablation(runs: list, figures: dict[str, str]) -> None:
             figures[f"{key}.steps_per_s"] = ", ".join(f"{x:.0f}" for x in rates)
 
 
-def _reference_10m(game: str, column: str) -> float | None:
-    """A reference's score of ``game`` at 10M frames (``reference/atari_10m.csv``), ``None`` where it has none."""
-    with open(REFERENCE / "atari_10m.csv", newline="") as f:
-        value = next((row[column] for row in csv.DictReader(f) if row["game"] == game), "")
-    return float(value) if value else None
-
-
 def _references(figures: dict[str, str]) -> None:
     for setting, value in paper_table1().items():
         figures[f"paper.table1.{setting}"] = f"{value:.2f}"
-    with open(REFERENCE / "atari_10m.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            for source, column in (("sb3", "sb3_rlzoo3_10M_frames"), ("cleanrl", "cleanrl_10M_frames")):
-                if row.get(column):
-                    figures[f"{source}.{row['game']}.10M"] = _num(float(row[column]))
-            if row.get("sb3_rlzoo3_first_score"):
-                figures[f"sb3.{row['game']}.first_score"] = row["sb3_rlzoo3_first_score"]
-                figures[f"sb3.{row['game']}.first_frames"] = row["sb3_rlzoo3_first_score_M_frames"] + "M frames"
+    for game, row in read_reference("atari_10m.csv", "game").items():
+        for source, column in (("sb3", "sb3_rlzoo3_10M_frames"), ("cleanrl", "cleanrl_10M_frames")):
+            if row.get(column):
+                figures[f"{source}.{game}.10M"] = _num(float(row[column]))
+        if row.get("sb3_rlzoo3_first_score"):
+            figures[f"sb3.{game}.first_score"] = row["sb3_rlzoo3_first_score"]
+            figures[f"sb3.{game}.first_frames"] = row["sb3_rlzoo3_first_score_M_frames"] + "M frames"
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")

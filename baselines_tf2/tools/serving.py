@@ -22,12 +22,7 @@ import tensorflow as tf
 
 from baselines_tf2.common.policies import Policy
 from baselines_tf2.errors import ExportError
-from baselines_tf2.tools.serving_recurrent import (
-    recurrent_masked_sample_function,
-    recurrent_masked_serving_function,
-    recurrent_sample_function,
-    recurrent_serving_function,
-)
+from baselines_tf2.tools.serving_recurrent import recurrent_sample_function, recurrent_serving_function
 
 __all__ = [
     "SAMPLE",
@@ -98,7 +93,7 @@ def masked_serving_function(policy: Policy) -> Any:
     specs = policy.input_specs()
     mask_spec = _mask_spec(policy, specs)
     if policy.recurrent:
-        return recurrent_masked_serving_function(policy, mask_spec)
+        return recurrent_serving_function(policy, mask_spec)
 
     def deterministic(*inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         flat, vpred = policy.forward(policy.pack_inputs(list(inputs[:-1])))
@@ -114,7 +109,7 @@ def masked_sample_function(policy: Policy) -> Any:
     if "seed" in [spec.name for spec in specs]:
         raise ExportError("an observation key named 'seed' clashes with the sample signature's seed input")
     if policy.recurrent:
-        return recurrent_masked_sample_function(policy, mask_spec)
+        return recurrent_sample_function(policy, mask_spec)
 
     def stochastic(*inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         flat, vpred = policy.forward(policy.pack_inputs(list(inputs[:-2])))

@@ -24,12 +24,7 @@ from typing import Any
 
 import tensorflow as tf
 
-__all__ = [
-    "recurrent_masked_sample_function",
-    "recurrent_masked_serving_function",
-    "recurrent_sample_function",
-    "recurrent_serving_function",
-]
+__all__ = ["recurrent_sample_function", "recurrent_serving_function"]
 
 
 def _specs(policy: Any) -> list[tf.TensorSpec]:
@@ -40,52 +35,28 @@ def _specs(policy: Any) -> list[tf.TensorSpec]:
     ]
 
 
-def recurrent_serving_function(policy: Any) -> Any:
-    """``(observations, state, episode_start) -> {"action": mode, "value": vpred, "next_state": ...}``."""
+def recurrent_serving_function(policy: Any, mask_spec: tf.TensorSpec | None = None) -> Any:
+    """``(observations, state, episode_start[, action_mask]) -> {"action": mode, "value": vpred, "next_state": ...}``;
+    with ``mask_spec``, the mode over the valid actions of ``action_mask``."""
 
-    def deterministic(observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor) -> dict[str, tf.Tensor]:
+    def deterministic(observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, *mask: tf.Tensor):
         flat, vpred, new_state = policy.step(observations, state, episode_start)
-        return {"action": policy.pdtype.pdfromflat(flat).mode(), "value": vpred, "next_state": new_state}
-
-    return tf.function(deterministic, input_signature=_specs(policy))
-
-
-def recurrent_sample_function(policy: Any) -> Any:
-    """``(observations, state, episode_start, seed) -> {"action": sample, "value", "next_state"}`` (stateless sampling)."""
-
-    def stochastic(
-        observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, seed: tf.Tensor
-    ) -> dict[str, tf.Tensor]:
-        flat, vpred, new_state = policy.step(observations, state, episode_start)
-        return {"action": policy.pdtype.sample_stateless(flat, seed), "value": vpred, "next_state": new_state}
-
-    return tf.function(stochastic, input_signature=[*_specs(policy), tf.TensorSpec([], tf.int64, name="seed")])
-
-
-def recurrent_masked_serving_function(policy: Any, mask_spec: tf.TensorSpec) -> Any:
-    """``(observations, state, episode_start, action_mask) -> {"action", "value", "next_state"}``: the mode over
-    the valid actions."""
-
-    def deterministic(
-        observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, action_mask: tf.Tensor
-    ) -> dict[str, tf.Tensor]:
-        flat, vpred, new_state = policy.step(observations, state, episode_start)
-        action = policy.pdtype.pdfromflat(flat, action_mask).mode()
+        action = policy.pdtype.pdfromflat(flat, *mask).mode()
         return {"action": action, "value": vpred, "next_state": new_state}
 
-    return tf.function(deterministic, input_signature=[*_specs(policy), mask_spec])
+    masks = [mask_spec] if mask_spec is not None else []
+    return tf.function(deterministic, input_signature=[*_specs(policy), *masks])
 
 
-def recurrent_masked_sample_function(policy: Any, mask_spec: tf.TensorSpec) -> Any:
-    """``(observations, state, episode_start, seed, action_mask) -> {"action", "value", "next_state"}``: a sample
-    over the valid actions."""
+def recurrent_sample_function(policy: Any, mask_spec: tf.TensorSpec | None = None) -> Any:
+    """``(observations, state, episode_start, seed[, action_mask]) -> {"action": sample, "value", "next_state"}``
+    (stateless sampling); with ``mask_spec``, over the valid actions of ``action_mask``."""
 
-    def stochastic(
-        observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, seed: tf.Tensor, action_mask: tf.Tensor
-    ) -> dict[str, tf.Tensor]:
+    def stochastic(observations: tf.Tensor, state: tf.Tensor, episode_start: tf.Tensor, seed: tf.Tensor, *mask):
         flat, vpred, new_state = policy.step(observations, state, episode_start)
-        action = policy.pdtype.sample_stateless(flat, seed, action_mask)
+        action = policy.pdtype.sample_stateless(flat, seed, *mask)
         return {"action": action, "value": vpred, "next_state": new_state}
 
+    masks = [mask_spec] if mask_spec is not None else []
     seed_spec = tf.TensorSpec([], tf.int64, name="seed")
-    return tf.function(stochastic, input_signature=[*_specs(policy), seed_spec, mask_spec])
+    return tf.function(stochastic, input_signature=[*_specs(policy), seed_spec, *masks])
