@@ -12,6 +12,7 @@ around ``learn()`` (ours: ``time_elapsed`` in progress.csv, which includes the o
 SB3: ``model.learn``) and as a whole process, with its peak RSS.
 
     python docs/scripts/bench_throughput.py [mujoco|atari|all]   # needs .bench-venv with SB3 (--setup makes it)
+    python docs/scripts/bench_throughput.py mujoco --against REV  # ours now against ours at an earlier commit
 
 Writes ``docs/data/throughput.csv`` / ``docs/data/throughput_atari.csv`` (every run) and
 ``docs/benchmarks.md`` (both summaries; the Atari time breakdown comes from
@@ -125,25 +126,36 @@ def run_bare(steps: int) -> dict:
 LOCKSTEP_FIELDS = ["impl", "kind", "block", "steps", "seconds", "peak_rss_mib", "idle_cpu_s", "commit"]
 SETTLE_SECONDS = 0.05  # pause before each block: thread pools that spin after work (TF's, torch's) go idle
 LOCKSTEP_DATA = {part: REPO / "docs" / "data" / f"lockstep_{part}.csv" for part in ("mujoco", "atari")}
+AGAINST_DATA = REPO / "docs" / "data" / "lockstep_mujoco_against.csv"  # ours now vs an earlier commit (--against)
 
 
-def lockstep_workers(part: str, steps: int) -> list[tuple[str, list[str]]]:
-    """``(row name, command)`` of each lockstep worker (``docs/scripts/lockstep_worker.py``)."""
+def lockstep_workers(part: str, steps: int) -> list[tuple[str, list[str], Path]]:
+    """``(row name, command, code folder)`` of each lockstep worker (``docs/scripts/lockstep_worker.py``)."""
     worker = "docs/scripts/lockstep_worker.py"
     ours, sb3 = [sys.executable, worker, "ours"], [str(BENCH_VENV / "bin" / "python"), worker, "sb3"]
     if part == "mujoco":
         common = ["--env", "Hopper-v5", "--num_timesteps", str(steps)]
         logs = ["--", "--log_path", tempfile.mkdtemp(prefix="lockstep-logs-")]
-        return [("baselines_tf2", ours + common), ("stable-baselines3", sb3 + common),
-                ("bare environment", [sys.executable, worker, "bare", *common]),
-                (LOG_ROW, [*ours, *common, *logs])]  # fmt: skip
-    common = ["--env", "ALE/Pong-v5", "--num_timesteps", str(steps)]
-    return [("baselines_tf2", ours + common), ("stable-baselines3", [*sb3, *common, "--atari"]),
-            (BF16_ROW, [*ours, *common, "--", *BF16]), (BF16_ALE_ROW, [*ours, *common, "--", *BF16, *ALE])]  # fmt: skip
+        rows = [("baselines_tf2", ours + common), ("stable-baselines3", sb3 + common),
+                ("bare environment", [sys.executable, worker, "bare", *common]), (LOG_ROW, [*ours, *common, *logs])]  # fmt: skip
+    else:
+        common = ["--env", "ALE/Pong-v5", "--num_timesteps", str(steps)]
+        rows = [("baselines_tf2", ours + common), ("stable-baselines3", [*sb3, *common, "--atari"]),
+                (BF16_ROW, [*ours, *common, "--", *BF16]), (BF16_ALE_ROW, [*ours, *common, "--", *BF16, *ALE])]  # fmt: skip
+    return [(name, cmd, CODE) for name, cmd in rows]
 
 
-def lockstep(part: str, steps: int, commit: str) -> None:
-    """Run the workers one block at a time, in turn, until all are done; write every block's time.
+def against_workers(steps: int, old: Path, rev: str) -> list[tuple[str, list[str], Path]]:
+    """Ours at the measured commit and at ``rev`` (each clone with its own worker script), and the bare env."""
+    worker = "docs/scripts/lockstep_worker.py"
+    common = ["--env", "Hopper-v5", "--num_timesteps", str(steps)]
+    return [("baselines_tf2", [sys.executable, worker, "ours", *common], CODE),
+            (f"baselines_tf2 @{rev}", [sys.executable, worker, "ours", *common], old),
+            ("bare environment", [sys.executable, worker, "bare", *common], CODE)]  # fmt: skip
+
+
+def lockstep(workers: list[tuple[str, list[str], Path]], path: Path, commit: str) -> None:
+    """Run the workers one block at a time, in turn, until all are done; write every block's time to ``path``.
 
     The workers are started one after the other (each one's start-up alone on the machine), then
     take turns: one block of each unfinished worker per round, nothing else computing meanwhile.
@@ -152,9 +164,11 @@ def lockstep(part: str, steps: int, commit: str) -> None:
     launched: dict[str, float] = {}
     rows: list[dict] = []
     logs = Path(tempfile.mkdtemp(prefix="lockstep-"))
-    # The clone's package, not the editable install's work tree: a script's own folder, not the
-    # clone's root, heads sys.path.
-    env = {**os.environ, **MPI_ENV, "PYTHONPATH": os.pathsep.join([str(CODE), os.environ.get("PYTHONPATH", "")])}
+
+    # Each worker imports its clone's package, not the editable install's work tree: a script's own
+    # folder, not the clone's root, heads sys.path.
+    def env(code: Path) -> dict[str, str]:
+        return {**os.environ, **MPI_ENV, "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")])}
 
     def reply(impl: str) -> list[str]:
         line = procs[impl].stdout.readline()
@@ -165,14 +179,14 @@ def lockstep(part: str, steps: int, commit: str) -> None:
         return line.split()
 
     try:
-        for impl, cmd in lockstep_workers(part, steps):
+        for impl, cmd, code in workers:
             launched[impl] = start = time.perf_counter()
             with open(logs / f"{impl}.log", "w") as err:
-                procs[impl] = subprocess.Popen(cmd, cwd=CODE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                                               text=True, env=env)  # fmt: skip
+                procs[impl] = subprocess.Popen(cmd, cwd=code, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                               text=True, env=env(code))  # fmt: skip
             kind, package = reply(impl)
-            if kind != "ready" or (package != "-" and not Path(package).resolve().is_relative_to(CODE.resolve())):
-                raise RuntimeError(f"{impl}: worker sent {kind} {package}, not ready with the code under {CODE}")
+            if kind != "ready" or (package != "-" and not Path(package).resolve().is_relative_to(code.resolve())):
+                raise RuntimeError(f"{impl}: worker sent {kind} {package}, not ready with the code under {code}")
             rows.append(
                 {"impl": impl, "kind": "startup", "block": 0, "steps": 0, "seconds": time.perf_counter() - start}
             )
@@ -203,23 +217,23 @@ def lockstep(part: str, steps: int, commit: str) -> None:
                              "peak_rss_mib": usage.ru_maxrss / 1024.0, "idle_cpu_s": float(values[2])})  # fmt: skip
                 del procs[impl]
             if block % 10 == 0:
-                print(f"lockstep {part}: round {block}", flush=True)
+                print(f"lockstep {path.stem}: round {block}", flush=True)
     finally:
         for proc in procs.values():
             proc.kill()
             proc.wait()
-    with open(LOCKSTEP_DATA[part], "w", newline="") as f:
+    with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=LOCKSTEP_FIELDS)
         writer.writeheader()
         writer.writerows({**r, "commit": commit} for r in rows)
 
 
-def lockstep_summary(part: str) -> dict[str, dict[str, Any]] | None:
+def lockstep_summary(path: Path) -> dict[str, dict[str, Any]] | None:
     """Per implementation: training steps/s (all blocks), steady steps/s (blocks after the first),
     start-up, training and whole-process seconds, peak RSS."""
-    if not LOCKSTEP_DATA[part].exists():
+    if not path.exists():
         return None
-    with open(LOCKSTEP_DATA[part], newline="") as f:
+    with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     out = {}
     for impl in dict.fromkeys(r["impl"] for r in rows):
@@ -277,7 +291,7 @@ def paired(a: dict, b: dict) -> float:
 
 def lockstep_lines(part: str) -> list[str]:
     """The lockstep run's table and ratios (empty if it has not been run)."""
-    summary = lockstep_summary(part)
+    summary = lockstep_summary(LOCKSTEP_DATA[part])
     if summary is None:
         return []
     first = next(iter(summary.values()))
@@ -341,6 +355,36 @@ def lockstep_lines(part: str) -> list[str]:
     return [*lines, ""]
 
 
+def against_lines() -> list[str]:
+    """The lockstep run of ours against an earlier commit (``--against``; empty if it has not been run)."""
+    summary = lockstep_summary(AGAINST_DATA)
+    if summary is None:
+        return []
+    now, bare = summary["baselines_tf2"], summary["bare environment"]
+    rev, old = next((impl.split("@")[1], r) for impl, r in summary.items() if "@" in impl)
+    lines = [
+        f"**Against an earlier commit** (`--against {rev}`, at commit {now['commit']}; "
+        "`docs/data/lockstep_mujoco_against.csv`): the same",
+        f"lockstep, ours at {now['commit']} and at {rev} (each from its own clean clone) and the bare environment taking turns,",
+        "so a change in speed between the two commits shows apart from the machine's phases.",
+        "",
+        "| implementation | training steps/s | steady steps/s | start-up (imports) s | training s | whole process s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for impl, r in summary.items():
+        lines.append(f"| {impl} | {r['steps_per_s']:,.0f} | {r['steady_steps_per_s']:,.0f} | {r['startup_s']:.1f} | "
+                     f"{r['train_s']:.1f} | {r['process_s']:.1f} |")  # fmt: skip
+    lines += [
+        "",
+        f"- **{now['commit']} against {rev}: {now['steps_per_s'] / old['steps_per_s']:.3f}x** the steps/s while training, "
+        f"steady state {now['steady_steps_per_s'] / old['steady_steps_per_s']:.3f}x, median of the paired per-round "
+        f"ratios {paired(now, old):.3f}x.",
+        f"- Against the bare environment (paired): {now['commit']} {paired(now, bare):.1%}, {rev} {paired(old, bare):.1%}.",
+        "",
+    ]
+    return lines
+
+
 def mujoco_section(rows: list[dict]) -> list[str]:
     ours, sb3 = median(rows, "baselines_tf2", "steps_per_s"), median(rows, "stable-baselines3", "steps_per_s")
     bare = median(rows, "bare environment", "steps_per_s")
@@ -354,6 +398,7 @@ def mujoco_section(rows: list[dict]) -> list[str]:
         f"## One process: Hopper-v5, 1 env, T=2048, minibatch 64, 10 epochs, {int(rows[0]['steps']):,} steps",
         "",
         *lockstep_lines("mujoco"),
+        *against_lines(),
         f"**Separate processes** (at commit {rows[0]['commit']}; `docs/data/throughput.csv`): runs alternate (ours, SB3,",
         f"the bare environment, ours on 2 ranks with each `--mpi_update`; {rounds} rounds), medians. Steps/s is measured",
         "around `learn()` (ours includes the one-off XLA compile) or, for the bare environment",
@@ -464,6 +509,7 @@ def write_report() -> str:
         "# Benchmarks",
         "",
         "Produced by `python docs/scripts/bench_throughput.py [mujoco|atari|all] [--only lockstep|processes]`",
+        "(and `mujoco --against REV` for ours against an earlier commit)",
         "(raw runs: `docs/data/lockstep_*.csv`, `docs/data/throughput*.csv`; the lockstep runs give the ratios).",
         f"Machine: {os.cpu_count()} cores, shared; TensorFlow {v['tensorflow']}; Stable-Baselines3 {v['sb3']} on torch {v['torch']} (CPU).",
         "Ratios measured side by side in one run are what carries over between machines; absolute numbers do not.",
@@ -525,7 +571,12 @@ def main() -> None:
     parser.add_argument("--setup", action="store_true", help="create .bench-venv first")
     parser.add_argument("--only", choices=["lockstep", "processes"], default=None,
                         help="run only the lockstep run or only the separate-process rounds (default both)")  # fmt: skip
+    parser.add_argument("--against", metavar="REV", default=None,
+                        help="only a lockstep run of ours against ours at REV (a commit since the lockstep worker) and "
+                             "the bare env, on Hopper")  # fmt: skip
     args = parser.parse_args()
+    if args.against and args.part != "mujoco":
+        parser.error("--against compares Hopper runs: give it with `mujoco`")
     if args.part != "report":
         if args.setup or not (BENCH_VENV / "bin" / "python").exists():
             setup_bench_venv()
@@ -536,10 +587,18 @@ def main() -> None:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True
         ).stdout.strip()
+        if args.against:
+            old = Path(tempfile.mkdtemp(prefix="bench-against-"))
+            subprocess.run(["git", "clone", "-q", str(REPO), str(old)], check=True)
+            subprocess.run(["git", "checkout", "-q", args.against], cwd=old, check=True)
+            steps = args.steps or 100_352
+            lockstep(against_workers(steps, old, args.against), AGAINST_DATA, commit)
+            print(write_report())
+            return
         for part in ("mujoco", "atari") if args.part == "all" else (args.part,):
             steps = args.steps or (100_352 if part == "mujoco" else 20_480)
             if args.only != "processes":
-                lockstep(part, steps, commit)
+                lockstep(lockstep_workers(part, steps), LOCKSTEP_DATA[part], commit)
             if args.only != "lockstep":
                 bench(part, steps, args.pairs, commit)
     print(write_report())
