@@ -269,6 +269,28 @@ def test_ablation_report_frames_to_reach_and_scores(tmp_path):
     assert "| paper_code |" in text and "| 1 | 18.0 | 18.0 | 2.0M | 2.0M | 3.0M |" in text
 
 
+def test_breakout_ablation_sits_apart_from_pong_beside_the_full_runs_first_4m_frames(tmp_path):
+    """Another game's arms get their own section and keys, with the full runs cut at the arms' length."""
+    from baselines_tf2.reproduce.figures import compute_figures  # noqa: PLC0415
+    from baselines_tf2.reproduce.report import load_runs  # noqa: PLC0415
+
+    steps = [250_000, 500_000, 750_000, 1_000_000]
+    _write_curve(tmp_path, "ALE_Pong-v5/paper_code_bfloat16/seed0", steps, [-20.0, -15.0, -5.0, 5.0])
+    _write_curve(tmp_path, "ALE_Breakout-v5/paper_code_bfloat16/seed0", steps, [2.0, 6.0, 12.0, 25.0])
+    full = [*steps, 1_250_000, 2_500_000]
+    _write_curve(tmp_path, "ALE_Breakout-v5/paper_atari/seed0", full, [1.0, 4.0, 8.0, 15.0, 20.0, 50.0])
+    text = build_report(tmp_path)
+    assert "## Atari ablation: Breakout" in text and (tmp_path / "ablation_breakout.png").exists()
+    # Breakout's thresholds (5, 10, 20); the arm's flags are its change from Pong's base.
+    assert "--precision bfloat16` | 1 | 25.0 | 25.0 | 2.0M | 3.0M | 4.0M |" in text
+    assert "| paper_atari_4M | (the base) | 1 | 15.0 | 15.0 | 3.0M | 4.0M | – |" in text
+    figures = compute_figures(load_runs(tmp_path / "data"), tmp_path / "data", normalised_scores)
+    assert figures["ablation.paper_code_bfloat16.finals"] == "5.0" and figures["ablation.runs"] == "1"
+    assert figures["ablation_breakout.paper_code_bfloat16.finals"] == "25.0"
+    assert figures["ablation_breakout.paper_atari_4M.finals"] == "15.0"
+    assert figures["ablation_breakout.paper_atari_4M.frames_to_5"] == "3.0M frames"
+
+
 def load_runs_from(out, setting):
     from baselines_tf2.reproduce.report import load_runs  # noqa: PLC0415
 

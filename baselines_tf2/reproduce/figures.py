@@ -16,7 +16,9 @@ Keys (``<task>`` as ``Hopper``, ``Pong``):
   for 3 seeds in every cell), ``table1.single_seed_cells``;
 * ``atari.<task>.{mean,finals,seeds,steps_per_s,hours,last2M_change,frames_to_<score>,sb3_gap}`` (``reproduce
   atari``'s runs; ``sb3_gap``: the mean minus SB3's rl-zoo3 score at 10M frames), the same under ``atari_table5.<task>`` for the pre-ablation preset's runs (``table5_alpha_10M``);
-* ``ablation.<arm>.{mean,finals,seeds,frames_to_<score>,steps_per_s}`` (per seed where a list), ``ablation.runs``;
+* ``ablation.<arm>.{mean,finals,seeds,frames_to_<score>,steps_per_s}`` (per seed where a list) for the Pong
+  arms, ``ablation.runs`` (Pong's); the same as ``ablation_<game>.<arm>`` for another game's arms (Breakout:
+  ``ablation_breakout``), where ``<ATARI_SETTING>_4M`` is the full runs' first part as long as the arms;
 * ``budget.mujoco_minutes.{min,max}`` (training time of one 1M-step run, two at a time);
 * references (``reference/``): ``paper.table1.<setting>``, ``sb3.<task>.first_score`` and
   ``sb3.<task>.first_frames`` (when rl-zoo3's SB3 run first reached that score), ``sb3.<task>.10M`` and
@@ -26,6 +28,7 @@ Keys (``<task>`` as ``Hopper``, ``Pong``):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +46,22 @@ from baselines_tf2.reproduce.grid import (
 from baselines_tf2.reproduce.random_policy import load_random_scores
 from baselines_tf2.reproduce.references import paper_table1, read_reference
 
-__all__ = ["BEGIN", "END", "compute_figures", "frames_to_reach", "render", "replace_block", "training_seconds"]
+__all__ = [
+    "ABLATION_THRESHOLDS",
+    "BEGIN",
+    "END",
+    "compute_figures",
+    "frames_to_reach",
+    "render",
+    "replace_block",
+    "training_seconds",
+    "truncated",
+]
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+# Scores whose first arrival the ablation tables give, per game (a Pong game is -21..21; Breakout's 4M
+# frames end near 20).
+ABLATION_THRESHOLDS: dict[str, tuple[float, ...]] = {"Pong": (-19.0, -10.0, 10.0), "Breakout": (5.0, 10.0, 20.0)}
 
 
 def training_seconds(elapsed: np.ndarray) -> float:
@@ -181,20 +197,36 @@ def _atari_runs(chosen: list, key: str, figures: dict[str, str]) -> None:
 
 def _ablation(runs: list, figures: dict[str, str]) -> None:
     chosen = [r for r in runs if r.is_atari and r.setting in ABLATION_SETTINGS]
-    figures["ablation.runs"] = str(len(chosen))
-    for arm in ABLATION_SETTINGS:
-        arm_runs = sorted((r for r in chosen if r.setting == arm), key=lambda r: r.seed)
-        if not arm_runs:
-            continue
-        scores = np.array([r.score for r in arm_runs])
-        key = f"ablation.{arm}"
-        figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
-        figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
-        for score in (-19, -10, 10):
-            figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r, score) for r in arm_runs)
-        rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in arm_runs if r.elapsed is not None]
-        if rates:
-            figures[f"{key}.steps_per_s"] = ", ".join(f"{x:.0f}" for x in rates)
+    figures["ablation.runs"] = str(sum(r.task == "Pong" for r in chosen))
+    for task in sorted({r.task for r in chosen}):
+        prefix = "ablation" if task == "Pong" else f"ablation_{task.lower()}"
+        game = [r for r in chosen if r.task == task]
+        arms = {arm: sorted((r for r in game if r.setting == arm), key=lambda r: r.seed) for arm in ABLATION_SETTINGS}
+        if task != "Pong":  # the full runs' first 4M frames: the preset on the fast path, as a reference arm
+            steps = max(r.timesteps[-1] for r in game)
+            full = [r for r in runs if r.task == task and r.setting == ATARI_SETTING]
+            arms[f"{ATARI_SETTING}_4M"] = [truncated(r, steps) for r in sorted(full, key=lambda r: r.seed)]
+        for arm, arm_runs in arms.items():
+            if arm_runs:
+                _arm_figures(f"{prefix}.{arm}", arm_runs, ABLATION_THRESHOLDS.get(task, ()), figures)
+
+
+def _arm_figures(key: str, arm_runs: list, thresholds: tuple[float, ...], figures: dict[str, str]) -> None:
+    scores = np.array([r.score for r in arm_runs])
+    figures[f"{key}.mean"], figures[f"{key}.seeds"] = _num(scores.mean()), str(len(scores))
+    figures[f"{key}.finals"] = ", ".join(_num(s) for s in scores)
+    for score in thresholds:
+        figures[f"{key}.frames_to_{score:.0f}"] = ", ".join(_frames_to(r, score) for r in arm_runs)
+    rates = [r.timesteps[-1] / training_seconds(r.elapsed) for r in arm_runs if r.elapsed is not None]
+    if rates:
+        figures[f"{key}.steps_per_s"] = ", ".join(f"{x:.0f}" for x in rates)
+
+
+def truncated(run: Any, steps: float) -> Any:
+    """``run`` cut at its first iteration at or past ``steps`` agent steps (a full run's first part)."""
+    n = int(np.searchsorted(run.timesteps, steps)) + 1
+    elapsed = None if run.elapsed is None else run.elapsed[:n]
+    return replace(run, timesteps=run.timesteps[:n], eprewmean=run.eprewmean[:n], elapsed=elapsed)
 
 
 def _references(figures: dict[str, str]) -> None:

@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 
 from baselines_tf2.envs.atari_wrappers import FRAME_SKIP  # Atari agent steps -> emulator frames
-from baselines_tf2.reproduce.figures import compute_figures, frames_to_reach, render, replace_block
+from baselines_tf2.reproduce.figures import (
+    ABLATION_THRESHOLDS,
+    compute_figures,
+    frames_to_reach,
+    render,
+    replace_block,
+    truncated,
+)
 from baselines_tf2.reproduce.grid import (
     ABLATION_SETTINGS,
     ALG_SETTINGS,
@@ -50,8 +57,6 @@ __all__ = [
     "readme_block",
     "update_readme",
 ]
-
-PONG_THRESHOLDS = (-19.0, -10.0, 10.0)
 
 
 @dataclass
@@ -442,34 +447,61 @@ def _millions(frames: float | None) -> str:
 
 def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
     chosen = [r for r in runs if r.is_atari and r.setting in ABLATION_SETTINGS]
-    arms = [a for a in ABLATION_SETTINGS if any(r.setting == a for r in chosen)]
-    if not arms:
-        return []
-    thresholds = " | ".join(f"frames to {t:+.0f}" for t in PONG_THRESHOLDS)
-    lines = [
-        "## Atari ablation: why Pong learns late",
-        "",
-        "![Atari ablation](ablation.png)",
-        "",
-        "`python -m baselines_tf2.reproduce ablation`: Pong (`ALE/Pong-v5`), 4M frames (1M agent steps) per run, "
-        "each arm the pre-ablation `--alg ppo` Atari preset (Table 5's values as written, PPO1's initialisation, "
-        "v5's sticky actions; every value pinned by the arm's flags) with one thing changed; *flags* lists the "
-        "change. The base (*alpha_10M*) lets α fall as in a 10M-frame run (`--schedule_timesteps 2500000`), so "
-        "its 4M frames are the first 4M of the `table5_alpha_10M` runs. *paper_code* is today's preset. "
-        "*Score*: mean game score of the last 100 games at the end; *frames to x*: "
-        "the first iteration whose 100-game mean reaches x, per seed (– never). Arms without their second seed "
-        "yet show one.",
-        "",
-        f"| arm | flags | seeds | score per seed | mean | {thresholds} |",
-        "|---|---|---:|---|---:|" + "---|" * len(PONG_THRESHOLDS),
-    ]
+    lines: list[str] = []
+    for task in sorted({r.task for r in chosen}, key=lambda t: (t != "Pong", t)):
+        game = [r for r in chosen if r.task == task]
+        arms = {a: sorted((r for r in game if r.setting == a), key=lambda r: r.seed) for a in ABLATION_SETTINGS}
+        arms = {a: arm_runs for a, arm_runs in arms.items() if arm_runs}
+        if task == "Pong":
+            intro = [
+                "## Atari ablation: why Pong learns late",
+                "",
+                "![Atari ablation](ablation.png)",
+                "",
+                "`python -m baselines_tf2.reproduce ablation`: Pong (`ALE/Pong-v5`), 4M frames (1M agent steps) per "
+                "run, each arm the pre-ablation `--alg ppo` Atari preset (Table 5's values as written, PPO1's "
+                "initialisation, v5's sticky actions; every value pinned by the arm's flags) with one thing changed; "
+                "*flags* lists the change. The base (*alpha_10M*) lets α fall as in a 10M-frame run "
+                "(`--schedule_timesteps 2500000`), so its 4M frames are the first 4M of the `table5_alpha_10M` runs. "
+                "*paper_code* is today's preset. *Score*: mean game score of the last 100 games at the end; "
+                "*frames to x*: the first iteration whose 100-game mean reaches x, per seed (– never). Arms without "
+                "their second seed yet show one.",
+            ]
+            base, png = "alpha_10M", "ablation.png"
+        else:
+            steps = max(r.timesteps[-1] for r in game)
+            full = sorted((r for r in runs if r.task == task and r.setting == ATARI_SETTING), key=lambda r: r.seed)
+            if full:
+                arms[f"{ATARI_SETTING}_4M"] = [truncated(r, steps) for r in full]
+            env = game[0].env
+            png = f"ablation_{task.lower()}.png"
+            intro = [
+                f"## Atari ablation: {task}, the environment backend",
+                "",
+                f"![Atari ablation, {task}]({png})",
+                "",
+                f"`python -m baselines_tf2.reproduce ablation --envs {env} --settings <arm>`: {task} (`{env}`), "
+                f"4M frames per run, the same arms as Pong's. *{ATARI_SETTING}_4M* is the first 4M frames of the "
+                f"`reproduce atari` runs (today's preset on the fast path: bfloat16 and ale_py's vector env, whose "
+                f"game does not press FIRE after a lost life); *paper_code_bfloat16* is the same on gymnasium's "
+                f"wrappers (FIRE pressed after every lost life, as Baselines, SB3 and CleanRL do).",
+            ]
+            base = f"{ATARI_SETTING}_4M"
+        lines += _ablation_table(task, arms, base, intro, out / png, plt)
+    return lines
+
+
+def _ablation_table(task: str, arms: dict[str, list[Run]], base: str, intro: list[str], png: Path, plt) -> list[str]:
+    thresholds = ABLATION_THRESHOLDS[task]
+    header = " | ".join(f"frames to {t:+.0f}" for t in thresholds)
+    lines = [*intro, "", f"| arm | flags | seeds | score per seed | mean | {header} |",
+             "|---|---|---:|---|---:|" + "---|" * len(thresholds)]  # fmt: skip
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    for arm in arms:
-        arm_runs = sorted((r for r in chosen if r.setting == arm), key=lambda r: r.seed)
+    for arm, arm_runs in arms.items():
         scores = np.array([r.score for r in arm_runs])
-        reach = [", ".join(_millions(frames_to_reach(r, t)) for r in arm_runs) for t in PONG_THRESHOLDS]
-        change = " ".join(changed_flags(ABLATION_SETTINGS[arm][1]))
-        flags = f"`{change}`" if change else "(the base)"
+        reach = [", ".join(_millions(frames_to_reach(r, t)) for r in arm_runs) for t in thresholds]
+        change = " ".join(changed_flags(ABLATION_SETTINGS[arm][1])) if arm in ABLATION_SETTINGS else ""
+        flags = f"`{change}`" if change else "(the base)" if arm == base else "(today's preset, fast path)"
         lines.append(
             f"| {arm} | {flags} | {len(arm_runs)} | {', '.join(f'{x:.1f}' for x in scores)} "
             f"| {scores.mean():.1f} | " + " | ".join(reach) + " |"
@@ -477,16 +509,18 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
         n = min(len(r.timesteps) for r in arm_runs)
         frames = arm_runs[0].timesteps[:n] * FRAME_SKIP
         curves = np.stack([r.eprewmean[:n] for r in arm_runs])
-        style = dict(color="black", linewidth=2.0) if arm == "alpha_10M" else dict(linewidth=1.1)
+        style = dict(color="black", linewidth=2.0) if arm == base else dict(linewidth=1.1)
         line = ax.plot(frames, _nanmean(curves), label=f"{arm} ({len(arm_runs)})", **style)[0]
         if len(arm_runs) > 1:
             ax.fill_between(
                 frames, np.nanmin(curves, 0), np.nanmax(curves, 0), alpha=0.15, color=line.get_color(), linewidth=0
             )
-    ax.set(xlabel="frames", ylabel="mean score, last 100 games", title="Pong: the Atari preset, one factor at a time")
+    ax.set(
+        xlabel="frames", ylabel="mean score, last 100 games", title=f"{task}: the Atari preset, one factor at a time"
+    )
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(out / "ablation.png", dpi=90)
+    fig.savefig(png, dpi=90)
     plt.close(fig)
     return [*lines, ""]
 
