@@ -239,6 +239,7 @@ def test_ablation_changes_one_factor_at_a_time():
     assert changed["paper_code_fast"] == paper_code | {"precision", "env_backend"}
     assert changed["paper_code_ale_vector"] == paper_code | {"env_backend"}
     assert changed["paper_code_bfloat16"] == paper_code | {"precision"}
+    assert changed["paper_code_fast_epochs_4"] == paper_code | {"precision", "env_backend", "optim_epochs"}
     # The combination is today's `--alg ppo` preset on the paper's emulator setting: `reproduce atari`'s runs (on
     # the fast path).
     assert arms["paper_code_fast"] == _resolved(ATARI_SETTINGS["paper_atari"][1])

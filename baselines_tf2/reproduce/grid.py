@@ -112,6 +112,11 @@ ABLATION_SETTINGS: dict[str, tuple[str, list[str]]] = {
     "paper_code_fast": ("paper_code on the fast path", [*_pinned(**_PAPER_CODE), *_FAST]),
     "paper_code_ale_vector": ("paper_code on ale_py's vector env only", [*_pinned(**_PAPER_CODE), *_FAST[2:]]),
     "paper_code_bfloat16": ("paper_code with the bfloat16 CNN only", [*_pinned(**_PAPER_CODE), *_FAST[:2]]),
+    # The references' epoch count on the fast path: beside the `reproduce atari` runs' first 4M frames (Breakout).
+    "paper_code_fast_epochs_4": (
+        "paper_code on the fast path, 4 epochs",
+        [*_pinned(**_PAPER_CODE), *_FAST, "--optim_epochs", "4"],
+    ),
 }
 
 
