@@ -50,6 +50,7 @@ __all__ = [
     "ABLATION_THRESHOLDS",
     "BEGIN",
     "END",
+    "ablation_arms",
     "compute_figures",
     "frames_to_reach",
     "render",
@@ -195,20 +196,29 @@ def _atari_runs(chosen: list, key: str, figures: dict[str, str]) -> None:
         figures[f"{key}.frames_to_{score}"] = ", ".join(_frames_to(r, score) for r in chosen)
 
 
-def _ablation(runs: list, figures: dict[str, str]) -> None:
+def ablation_arms(runs: list) -> dict[str, dict[str, list]]:
+    """``game -> arm -> runs`` (by seed) of the ablation's finished arms, Pong first. Another game's arms come
+    with ``<ATARI_SETTING>_4M``: the full runs cut at the arms' length, today's preset on the fast path."""
     chosen = [r for r in runs if r.is_atari and r.setting in ABLATION_SETTINGS]
-    figures["ablation.runs"] = str(sum(r.task == "Pong" for r in chosen))
-    for task in sorted({r.task for r in chosen}):
-        prefix = "ablation" if task == "Pong" else f"ablation_{task.lower()}"
+    games: dict[str, dict[str, list]] = {}
+    for task in sorted({r.task for r in chosen}, key=lambda t: (t != "Pong", t)):
         game = [r for r in chosen if r.task == task]
-        arms = {arm: sorted((r for r in game if r.setting == arm), key=lambda r: r.seed) for arm in ABLATION_SETTINGS}
-        if task != "Pong":  # the full runs' first 4M frames: the preset on the fast path, as a reference arm
+        arms = {a: sorted((r for r in game if r.setting == a), key=lambda r: r.seed) for a in ABLATION_SETTINGS}
+        if task != "Pong":
             steps = max(r.timesteps[-1] for r in game)
-            full = [r for r in runs if r.task == task and r.setting == ATARI_SETTING]
-            arms[f"{ATARI_SETTING}_4M"] = [truncated(r, steps) for r in sorted(full, key=lambda r: r.seed)]
+            full = sorted((r for r in runs if r.task == task and r.setting == ATARI_SETTING), key=lambda r: r.seed)
+            arms[f"{ATARI_SETTING}_4M"] = [truncated(r, steps) for r in full]
+        games[task] = {a: arm_runs for a, arm_runs in arms.items() if arm_runs}
+    return games
+
+
+def _ablation(runs: list, figures: dict[str, str]) -> None:
+    games = ablation_arms(runs)
+    figures["ablation.runs"] = str(sum(len(arm_runs) for arm_runs in games.get("Pong", {}).values()))
+    for task, arms in games.items():
+        prefix = "ablation" if task == "Pong" else f"ablation_{task.lower()}"
         for arm, arm_runs in arms.items():
-            if arm_runs:
-                _arm_figures(f"{prefix}.{arm}", arm_runs, ABLATION_THRESHOLDS.get(task, ()), figures)
+            _arm_figures(f"{prefix}.{arm}", arm_runs, ABLATION_THRESHOLDS.get(task, ()), figures)
 
 
 def _arm_figures(key: str, arm_runs: list, thresholds: tuple[float, ...], figures: dict[str, str]) -> None:

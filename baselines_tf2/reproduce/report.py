@@ -28,11 +28,11 @@ import numpy as np
 from baselines_tf2.envs.atari_wrappers import FRAME_SKIP  # Atari agent steps -> emulator frames
 from baselines_tf2.reproduce.figures import (
     ABLATION_THRESHOLDS,
+    ablation_arms,
     compute_figures,
     frames_to_reach,
     render,
     replace_block,
-    truncated,
 )
 from baselines_tf2.reproduce.grid import (
     ABLATION_SETTINGS,
@@ -446,12 +446,8 @@ def _millions(frames: float | None) -> str:
 
 
 def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
-    chosen = [r for r in runs if r.is_atari and r.setting in ABLATION_SETTINGS]
     lines: list[str] = []
-    for task in sorted({r.task for r in chosen}, key=lambda t: (t != "Pong", t)):
-        game = [r for r in chosen if r.task == task]
-        arms = {a: sorted((r for r in game if r.setting == a), key=lambda r: r.seed) for a in ABLATION_SETTINGS}
-        arms = {a: arm_runs for a, arm_runs in arms.items() if arm_runs}
+    for task, arms in ablation_arms(runs).items():
         if task == "Pong":
             intro = [
                 "## Atari ablation: why Pong learns late",
@@ -469,11 +465,7 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
             ]
             base, png = "alpha_10M", "ablation.png"
         else:
-            steps = max(r.timesteps[-1] for r in game)
-            full = sorted((r for r in runs if r.task == task and r.setting == ATARI_SETTING), key=lambda r: r.seed)
-            if full:
-                arms[f"{ATARI_SETTING}_4M"] = [truncated(r, steps) for r in full]
-            env = game[0].env
+            env = next(iter(arms.values()))[0].env
             png = f"ablation_{task.lower()}.png"
             intro = [
                 f"## Atari ablation: {task}, the environment backend",
@@ -492,7 +484,7 @@ def _ablation(runs: list[Run], out: Path, plt) -> list[str]:
 
 
 def _ablation_table(task: str, arms: dict[str, list[Run]], base: str, intro: list[str], png: Path, plt) -> list[str]:
-    thresholds = ABLATION_THRESHOLDS[task]
+    thresholds = ABLATION_THRESHOLDS.get(task, ())
     header = " | ".join(f"frames to {t:+.0f}" for t in thresholds)
     lines = [*intro, "", f"| arm | flags | seeds | score per seed | mean | {header} |",
              "|---|---|---:|---|---:|" + "---|" * len(thresholds)]  # fmt: skip
